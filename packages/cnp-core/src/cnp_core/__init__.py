@@ -1,0 +1,48 @@
+"""cnp_core: ConvNeXtPose models, checkpoints and evaluation as a plain library.
+
+>>> import cnp_core
+>>> model = cnp_core.build_model("M")
+>>> report = cnp_core.load_checkpoint(model, "ConvNeXtPose_M.tar")
+"""
+
+from cnp_core.checkpoints import inspect_checkpoint, load_checkpoint, read_checkpoint, write_checkpoint
+from cnp_core.errors import (
+    CheckpointError,
+    CheckpointMismatchError,
+    CnpError,
+    DataError,
+    DuplicateNameError,
+    UnknownNameError,
+    UnsafeCheckpointError,
+)
+from cnp_core.hookspecs import hookimpl, hookspec
+from cnp_core.model import PoseModel, build_model
+from cnp_core.plugins import build_host, get_host
+from cnp_core.variants import PaperNumbers, Variant, freeze_config, get_variant, list_variants
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CheckpointError",
+    "CheckpointMismatchError",
+    "CnpError",
+    "DataError",
+    "DuplicateNameError",
+    "PaperNumbers",
+    "PoseModel",
+    "UnknownNameError",
+    "UnsafeCheckpointError",
+    "Variant",
+    "build_host",
+    "build_model",
+    "freeze_config",
+    "get_host",
+    "get_variant",
+    "hookimpl",
+    "hookspec",
+    "inspect_checkpoint",
+    "list_variants",
+    "load_checkpoint",
+    "read_checkpoint",
+    "write_checkpoint",
+]

@@ -1,0 +1,1 @@
+"""Backbones that ship with cnp-core."""

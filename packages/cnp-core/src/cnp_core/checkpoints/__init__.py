@@ -1,0 +1,41 @@
+"""Checkpoint reading, key adaptation, variant detection, loading and writing."""
+
+from cnp_core.checkpoints.formats import BUILTIN_FORMATS, CheckpointFormat, safe_torch_load
+from cnp_core.checkpoints.key_adapters import legacy_head_keys, strip_module_prefix
+from cnp_core.checkpoints.loading import (
+    CheckpointInfo,
+    LoadReport,
+    adapt_keys,
+    check_fits,
+    find_format,
+    inspect_checkpoint,
+    inspect_state,
+    load_checkpoint,
+    read_checkpoint,
+)
+from cnp_core.checkpoints.matching import describe_architecture, detect_variants, expected_shapes
+from cnp_core.checkpoints.raw import RawCheckpoint
+from cnp_core.checkpoints.writing import FORMS, write_checkpoint
+
+__all__ = [
+    "BUILTIN_FORMATS",
+    "FORMS",
+    "CheckpointFormat",
+    "CheckpointInfo",
+    "LoadReport",
+    "RawCheckpoint",
+    "adapt_keys",
+    "check_fits",
+    "describe_architecture",
+    "detect_variants",
+    "expected_shapes",
+    "find_format",
+    "inspect_checkpoint",
+    "inspect_state",
+    "legacy_head_keys",
+    "load_checkpoint",
+    "read_checkpoint",
+    "safe_torch_load",
+    "strip_module_prefix",
+    "write_checkpoint",
+]

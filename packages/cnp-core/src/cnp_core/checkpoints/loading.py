@@ -1,0 +1,162 @@
+"""Read any checkpoint through the format plugins, adapt its keys, check it, load it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from cnp_core.checkpoints.formats import CheckpointFormat
+from cnp_core.checkpoints.matching import (
+    ShapeDiff,
+    describe_architecture,
+    detect_variants,
+    diff,
+    expected_shapes,
+    format_architecture,
+    shapes_of,
+)
+from cnp_core.checkpoints.raw import RawCheckpoint
+from cnp_core.errors import CheckpointError, CheckpointMismatchError
+from cnp_core.plugins import PluginHost, registry
+from cnp_core.variants import Variant, get_variant
+
+
+def find_format(path: Path, host: PluginHost | None = None) -> CheckpointFormat:
+    """The registered format that recognises ``path`` (highest ``priority`` first)."""
+    if not path.exists():
+        raise CheckpointError(f"{path}: no such checkpoint file or folder; check the path")
+    formats = sorted(registry("checkpoint format", host).entries(), key=lambda e: -getattr(e.obj, "priority", 0))
+    for entry in formats:
+        try:
+            if entry.obj.detect(path):
+                fmt: CheckpointFormat = entry.obj
+                return fmt
+        except OSError:
+            continue
+    names = ", ".join(e.name for e in formats)
+    raise CheckpointError(f"{path}: not a checkpoint in any known format ({names}); is the file complete?")
+
+
+def read_checkpoint(path: str | Path, host: PluginHost | None = None) -> RawCheckpoint:
+    """The tensors of a checkpoint file or folder as stored (keys not adapted)."""
+    path = Path(path)
+    return find_format(path, host).read(path)
+
+
+def adapt_keys(state: dict[str, torch.Tensor], host: PluginHost | None = None) -> tuple[dict[str, torch.Tensor], list[str]]:
+    """Run every registered key adapter in order; returns the new dict and the adapters that applied."""
+    applied = []
+    for entry in registry("key adapter", host).entries():
+        out = entry.obj(state)
+        if out is not None:
+            state = out
+            applied.append(entry.name)
+    return state, applied
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    """What a checkpoint contains, read without a model."""
+
+    path: str
+    format: str
+    epoch: int | None
+    tensor_count: int
+    param_count: int
+    remaps: tuple[str, ...]
+    detected_variants: tuple[str, ...]
+    architecture: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["remaps"] = list(self.remaps)
+        data["detected_variants"] = list(self.detected_variants)
+        return data
+
+
+def _is_param(key: str) -> bool:
+    return not key.endswith(("running_mean", "running_var", "num_batches_tracked"))
+
+
+def inspect_state(raw: RawCheckpoint, host: PluginHost | None = None) -> tuple[CheckpointInfo, dict[str, torch.Tensor]]:
+    """Facts about ``raw`` plus its adapted state dict."""
+    state, remaps = adapt_keys(raw.state_dict, host)
+    shapes = shapes_of(state)
+    info = CheckpointInfo(
+        path=raw.path,
+        format=raw.format,
+        epoch=raw.epoch,
+        tensor_count=len(state),
+        param_count=sum(int(v.numel()) for k, v in state.items() if _is_param(k)),
+        remaps=tuple(remaps),
+        detected_variants=tuple(detect_variants(shapes, host)),
+        architecture=describe_architecture(shapes),
+    )
+    return info, state
+
+
+def inspect_checkpoint(path: str | Path, host: PluginHost | None = None) -> CheckpointInfo:
+    """Format, epoch, tensor and parameter counts, remaps and the variant(s) the file really is."""
+    return inspect_state(read_checkpoint(path, host), host)[0]
+
+
+def mismatch_message(info: CheckpointInfo, variant: Variant, shape_diff: ShapeDiff) -> str:
+    """One line: the file does not fit ``variant``, what it looks like instead, and the key summary."""
+    if info.detected_variants:
+        looks = f"it is variant {' or '.join(info.detected_variants)} ({format_architecture(info.architecture)})"
+        fix = f"; use --variant {info.detected_variants[0]}"
+    else:
+        looks = f"it matches no registered variant (file: {format_architecture(info.architecture)})"
+        fix = "; check the file or register a variant for it"
+    return f"{info.path} does not fit variant {variant.name}: {looks}; {shape_diff.summary()}{fix}"
+
+
+def check_fits(info: CheckpointInfo, state: dict[str, torch.Tensor], variant: Variant, host: PluginHost | None = None) -> ShapeDiff:
+    """Raise :class:`CheckpointMismatchError` unless ``state`` has exactly ``variant``'s tensors."""
+    shape_diff = diff(shapes_of(state), expected_shapes(variant, host))
+    if not shape_diff.fits:
+        raise CheckpointMismatchError(mismatch_message(info, variant, shape_diff))
+    return shape_diff
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """What :func:`load_checkpoint` did."""
+
+    path: str
+    format: str
+    epoch: int | None
+    variant: str
+    tensor_count: int
+    remaps: tuple[str, ...]
+    detected_variants: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["remaps"] = list(self.remaps)
+        data["detected_variants"] = list(self.detected_variants)
+        return data
+
+
+def load_checkpoint(
+    model: nn.Module,
+    path: str | Path,
+    *,
+    variant: str | Variant | None = None,
+    host: PluginHost | None = None,
+) -> LoadReport:
+    """Load a checkpoint file into ``model`` (strictly) and report format, epoch and remaps.
+
+    ``variant`` defaults to ``model.variant``. A file of another variant raises
+    :class:`CheckpointMismatchError` naming the variant the file really is.
+    """
+    spec = get_variant(variant if variant is not None else model.variant, host)  # type: ignore[arg-type]
+    raw = read_checkpoint(path, host)
+    info, state = inspect_state(raw, host)
+    check_fits(info, state, spec, host)
+    model.load_state_dict(state, strict=True)
+    return LoadReport(info.path, info.format, info.epoch, spec.name, info.tensor_count, info.remaps, info.detected_variants)

@@ -1,0 +1,129 @@
+"""Which variant a state dict really is, read from tensor shapes (SPEC section 2)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import torch
+
+from cnp_core.plugins import PluginHost, registry
+from cnp_core.variants import Variant
+
+Shapes = dict[str, tuple[int, ...]]
+
+
+def shapes_of(state: dict[str, torch.Tensor]) -> Shapes:
+    return {k: tuple(v.shape) for k, v in state.items()}
+
+
+@lru_cache(maxsize=64)
+def _expected(variant: Variant, host_id: int, host: PluginHost | None) -> tuple[tuple[str, tuple[int, ...]], ...]:
+    from cnp_core.model import build_model
+
+    with torch.device("meta"):
+        model = build_model(variant, host=host)
+    return tuple((k, tuple(v.shape)) for k, v in model.state_dict().items())
+
+
+def expected_shapes(variant: Variant, host: PluginHost | None = None) -> Shapes:
+    """State-dict shapes of ``variant``'s model, built on the meta device (no memory, no weights)."""
+    return dict(_expected(variant, id(host), host))
+
+
+@dataclass(frozen=True)
+class ShapeDiff:
+    """How a file's tensors differ from a model's."""
+
+    missing: tuple[str, ...]
+    unexpected: tuple[str, ...]
+    wrong_shape: tuple[tuple[str, tuple[int, ...], tuple[int, ...]], ...]
+
+    @property
+    def fits(self) -> bool:
+        return not (self.missing or self.unexpected or self.wrong_shape)
+
+    def summary(self, limit: int = 2) -> str:
+        parts = []
+        if self.wrong_shape:
+            ex = "; ".join(f"{k}: file {list(a)} vs model {list(b)}" for k, a, b in self.wrong_shape[:limit])
+            parts.append(f"{len(self.wrong_shape)} tensors of another shape (e.g. {ex})")
+        if self.missing:
+            parts.append(f"{len(self.missing)} missing (e.g. {', '.join(self.missing[:limit])})")
+        if self.unexpected:
+            parts.append(f"{len(self.unexpected)} unexpected (e.g. {', '.join(self.unexpected[:limit])})")
+        return "; ".join(parts) or "fits"
+
+
+def diff(file_shapes: Shapes, model_shapes: Shapes) -> ShapeDiff:
+    missing = tuple(k for k in model_shapes if k not in file_shapes)
+    unexpected = tuple(k for k in file_shapes if k not in model_shapes)
+    wrong = tuple(
+        (k, file_shapes[k], model_shapes[k])
+        for k in model_shapes
+        if k in file_shapes and file_shapes[k] != model_shapes[k]
+    )
+    return ShapeDiff(missing, unexpected, wrong)
+
+
+def detect_variants(file_shapes: Shapes, host: PluginHost | None = None) -> list[str]:
+    """Names of registered variants whose every tensor name and shape equals the file's."""
+    found = []
+    for entry in registry("variant", host).entries():
+        try:
+            if diff(file_shapes, expected_shapes(entry.obj, host)).fits:
+                found.append(entry.name)
+        except Exception:  # a variant whose parts are not installed cannot match
+            continue
+    return found
+
+
+_STAGE_BLOCK = re.compile(r"^backbone\.stages\.(\d+)\.(\d+)\.")
+
+
+def describe_architecture(file_shapes: Shapes, joint_num: int = 18) -> dict[str, Any]:
+    """ConvNeXtPose architecture facts read from shapes; keys absent where the file lacks them."""
+    facts: dict[str, Any] = {}
+    dims = []
+    for i in range(4):
+        key = "backbone.downsample_layers.0.0.weight" if i == 0 else f"backbone.downsample_layers.{i}.1.weight"
+        if key in file_shapes:
+            dims.append(file_shapes[key][0])
+    if len(dims) == 4:
+        facts["dims"] = dims
+    blocks: dict[int, set[int]] = {}
+    for key in file_shapes:
+        match = _STAGE_BLOCK.match(key)
+        if match:
+            blocks.setdefault(int(match.group(1)), set()).add(int(match.group(2)))
+    if blocks:
+        facts["depths"] = [len(blocks.get(i, ())) for i in range(max(blocks) + 1)]
+    head = file_shapes.get("head.deconv_layers_1.pwconv.weight")
+    if head:
+        facts["head_channels"] = head[0]
+    final = file_shapes.get("head.final_layer.weight")
+    if final:
+        if final[0] % joint_num == 0:
+            depth_dim = final[0] // joint_num
+            facts["depth_dim"] = depth_dim
+            ups = {32: 2, 64: 3}.get(depth_dim)
+            if ups:
+                facts["upsample_layers"] = ups
+        else:
+            facts["final_channels"] = final[0]
+    return facts
+
+
+def format_architecture(facts: dict[str, Any]) -> str:
+    """One phrase: ``depths 3,3,9,3, dims 48,96,192,384, head 256, depth_dim 64``."""
+    parts = []
+    for key, label in (("depths", "depths"), ("dims", "dims")):
+        if key in facts:
+            parts.append(f"{label} {','.join(map(str, facts[key]))}")
+    if "head_channels" in facts:
+        parts.append(f"head {facts['head_channels']} ch")
+    if "depth_dim" in facts:
+        parts.append(f"depth_dim {facts['depth_dim']}")
+    return ", ".join(parts) or "no ConvNeXtPose tensors recognised"

@@ -1,0 +1,52 @@
+"""Errors a user can fix. Each message is one line: what was wrong and how to fix it."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class CnpError(Exception):
+    """Base class of every error caused by input the user controls."""
+
+
+class UnknownNameError(CnpError, KeyError):
+    """A name that no registry entry has; the message lists what exists and the closest match."""
+
+    def __init__(self, kind: str, name: str, known: Iterable[str]) -> None:
+        self.kind = kind
+        self.name = name
+        self.known = sorted(known, key=str.lower)
+        lowered = {k.lower(): k for k in self.known}
+        close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.4)
+        hint = f" Did you mean {lowered[close[0]]!r}?" if close else ""
+        listing = ", ".join(self.known) if self.known else "none (is the plugin that provides it installed?)"
+        self.message = f"unknown {kind} {name!r}.{hint} Known {kind}s: {listing}."
+        super().__init__(self.message)
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return self.message
+
+
+class DuplicateNameError(CnpError):
+    """Two plugins registered the same name in one registry."""
+
+
+class PluginError(CnpError):
+    """A plugin broke a rule of the hook contract."""
+
+
+class CheckpointError(CnpError):
+    """A checkpoint file that cannot be read."""
+
+
+class UnsafeCheckpointError(CheckpointError):
+    """A checkpoint whose unpickling would run code or build arbitrary objects; it was refused."""
+
+
+class CheckpointMismatchError(CheckpointError):
+    """A checkpoint whose tensors do not fit the chosen variant."""
+
+
+class DataError(CnpError):
+    """A dataset folder or file that is missing or malformed."""

@@ -1,0 +1,190 @@
+"""The plugin manager: entry-point discovery, hook calls and the registries they fill.
+
+Nothing is loaded at import time. :func:`get_host` builds the host on first use; tests build fresh
+ones with :func:`build_host`. Environment switches (read when a host is built):
+``CNP_LOAD_PLUGINS`` (comma list of entry-point names to load; empty loads none) and
+``CNP_DISABLE_PLUGINS`` (comma list to skip).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata as md
+import os
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import pluggy
+
+from cnp_core import hookspecs
+from cnp_core.errors import DuplicateNameError, PluginError
+from cnp_core.registry import Registrar, Registry
+
+ENTRY_POINT_GROUP = "cnp"
+
+# registry kind -> hook that fills it
+REGISTER_HOOKS: dict[str, str] = {
+    "backbone": "cnp_register_backbones",
+    "head": "cnp_register_heads",
+    "variant": "cnp_register_variants",
+    "dataset": "cnp_register_datasets",
+    "evaluator": "cnp_register_evaluators",
+    "checkpoint format": "cnp_register_checkpoint_formats",
+    "key adapter": "cnp_register_key_adapters",
+}
+
+
+class PluginLoadWarning(UserWarning):
+    """A plugin failed to load or register; the others keep working."""
+
+
+@dataclass
+class PluginInfo:
+    """One plugin: where it comes from and what it registered (or why it failed)."""
+
+    name: str
+    distribution: str | None = None
+    version: str | None = None
+    module: str | None = None
+    registered: dict[str, list[str]] = field(default_factory=dict)
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "distribution": self.distribution,
+            "version": self.version,
+            "module": self.module,
+            "registered": self.registered,
+            "error": self.error,
+        }
+
+
+def _switch(name: str) -> list[str] | None:
+    value = os.environ.get(name)
+    if value is None:
+        return None
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+class PluginHost:
+    """A pluggy manager plus the registries its register hooks fill (lazily, on first access)."""
+
+    def __init__(self, pm: pluggy.PluginManager, infos: dict[str, PluginInfo]) -> None:
+        self.pm = pm
+        self.infos = infos
+
+    @cached_property
+    def registries(self) -> dict[str, Registry[Any]]:
+        registries: dict[str, Registry[Any]] = {kind: Registry(kind) for kind in REGISTER_HOOKS}
+        for kind, hook_name in REGISTER_HOOKS.items():
+            self._fill(registries[kind], hook_name, kind)
+        return registries
+
+    def _fill(self, registry: Registry[Any], hook_name: str, kind: str) -> None:
+        caller = getattr(self.pm.hook, hook_name)
+        # pluggy calls the last registered first; registries keep load order instead
+        for impl in reversed(caller.get_hookimpls()):
+            plugin_name = impl.plugin_name
+            registrar: Registrar[Any] = Registrar(registry, plugin_name)
+            available = {"registrar": registrar}
+            try:
+                impl.function(**{arg: available[arg] for arg in impl.argnames})
+            except (DuplicateNameError, PluginError):
+                raise
+            except Exception as exc:  # a broken plugin must not take the others down
+                info = self.infos.setdefault(plugin_name, PluginInfo(plugin_name))
+                info.error = f"{hook_name} failed: {type(exc).__name__}: {exc}"
+                warnings.warn(f"cnp plugin {plugin_name!r}: {info.error}", PluginLoadWarning, stacklevel=2)
+            info = self.infos.setdefault(plugin_name, PluginInfo(plugin_name))
+            if registrar.registered:
+                info.registered.setdefault(kind, []).extend(registrar.registered)
+
+    def registry(self, kind: str) -> Registry[Any]:
+        """The registry of ``kind`` (``"variant"``, ``"head"``, ...)."""
+        return self.registries[kind]
+
+    def plugins(self) -> list[PluginInfo]:
+        """Every plugin seen, loaded or failed, after registries are filled."""
+        _ = self.registries
+        return list(self.infos.values())
+
+
+def _dist_of(ep: md.EntryPoint) -> tuple[str | None, str | None]:
+    dist = getattr(ep, "dist", None)
+    if dist is None:
+        return None, None
+    return dist.metadata["Name"], dist.version
+
+
+def build_host(
+    extra_plugins: Iterable[tuple[str, object]] = (),
+    *,
+    load_entry_points: bool = True,
+) -> PluginHost:
+    """A fresh host: entry points of group ``cnp`` (subject to the env switches) plus ``extra_plugins``."""
+    pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    infos: dict[str, PluginInfo] = {}
+    if load_entry_points:
+        only = _switch("CNP_LOAD_PLUGINS")
+        disabled = set(_switch("CNP_DISABLE_PLUGINS") or [])
+        seen: set[str] = set()
+        for ep in md.entry_points(group=ENTRY_POINT_GROUP):
+            if ep.name in seen or ep.name in disabled or (only is not None and ep.name not in only):
+                continue
+            seen.add(ep.name)
+            dist, version = _dist_of(ep)
+            info = PluginInfo(ep.name, dist, version, ep.value)
+            infos[ep.name] = info
+            try:
+                pm.register(ep.load(), name=ep.name)
+            except Exception as exc:
+                info.error = f"failed to load: {type(exc).__name__}: {exc}"
+                warnings.warn(f"cnp plugin {ep.name!r} {info.error}", PluginLoadWarning, stacklevel=2)
+    for name, plugin in extra_plugins:
+        infos[name] = PluginInfo(name, module=getattr(plugin, "__name__", type(plugin).__name__))
+        pm.register(plugin, name=name)
+    _drop_invalid(pm, infos)
+    return PluginHost(pm, infos)
+
+
+def _drop_invalid(pm: pluggy.PluginManager, infos: dict[str, PluginInfo]) -> None:
+    """``check_pending`` per plugin: a misspelled hook unregisters that plugin with a loud warning."""
+    while True:
+        try:
+            pm.check_pending()
+            return
+        except pluggy.PluginValidationError as exc:
+            plugin = exc.plugin
+            name = pm.get_name(plugin) or repr(plugin)
+            pm.unregister(plugin)
+            known = sorted(n for n in dir(pm.hook) if n.startswith("cnp_"))
+            info = infos.setdefault(name, PluginInfo(name))
+            info.error = f"not loaded: {exc} (known hooks: {', '.join(known)})"
+            warnings.warn(f"cnp plugin {name!r} {info.error}", PluginLoadWarning, stacklevel=3)
+
+
+_HOST: PluginHost | None = None
+
+
+def get_host() -> PluginHost:
+    """The process-wide host, built on first use from the installed entry points."""
+    global _HOST
+    if _HOST is None:
+        _HOST = build_host()
+    return _HOST
+
+
+def set_host(host: PluginHost | None) -> PluginHost | None:
+    """Replace the process-wide host (``None`` rebuilds on next use); returns the previous one."""
+    global _HOST
+    previous, _HOST = _HOST, host
+    return previous
+
+
+def registry(kind: str, host: PluginHost | None = None) -> Registry[Any]:
+    """The registry of ``kind`` from ``host`` or the process-wide host."""
+    return (host or get_host()).registry(kind)

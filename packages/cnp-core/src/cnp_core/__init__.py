@@ -3,9 +3,15 @@
 >>> import cnp_core
 >>> model = cnp_core.build_model("M")
 >>> report = cnp_core.load_checkpoint(model, "ConvNeXtPose_M.tar")
+
+Importing is cheap: torch and the plugins load on first use of what needs them.
 """
 
-from cnp_core.checkpoints import inspect_checkpoint, load_checkpoint, read_checkpoint, write_checkpoint
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from cnp_core.errors import (
     CheckpointError,
     CheckpointMismatchError,
@@ -16,11 +22,30 @@ from cnp_core.errors import (
     UnsafeCheckpointError,
 )
 from cnp_core.hookspecs import hookimpl, hookspec
-from cnp_core.model import PoseModel, build_model
 from cnp_core.plugins import build_host, get_host
 from cnp_core.variants import PaperNumbers, Variant, freeze_config, get_variant, list_variants
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    "PoseModel": "cnp_core.model",
+    "build_model": "cnp_core.model",
+    "inspect_checkpoint": "cnp_core.checkpoints",
+    "load_checkpoint": "cnp_core.checkpoints",
+    "read_checkpoint": "cnp_core.checkpoints",
+    "write_checkpoint": "cnp_core.checkpoints",
+}
+
+if TYPE_CHECKING:
+    from cnp_core.checkpoints import inspect_checkpoint, load_checkpoint, read_checkpoint, write_checkpoint
+    from cnp_core.model import PoseModel, build_model
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'cnp_core' has no attribute {name!r}")
+
 
 __all__ = [
     "CheckpointError",

@@ -1,5 +1,4 @@
-"""ConvNeXtPose DeConv heads: 2-UP (32x32 output) and 3-UP (64x64 output)."""
+"""ConvNeXtPose DeConv heads: 2-UP (32x32 output) and 3-UP (64x64 output).
 
-from cnp_heads.deconv import DeconvHead, DeconvLayer, Upsample2x
-
-__all__ = ["DeconvHead", "DeconvLayer", "Upsample2x"]
+The modules live in :mod:`cnp_heads.deconv`; :mod:`cnp_heads.plugin` registers them.
+"""

@@ -61,6 +61,3 @@ class ConvNeXtBN(nn.Module):
         return self.norm(x)
 
 
-def build_convnext_bn(**config: object) -> ConvNeXtBN:
-    """Factory registered as backbone ``convnext-bn``."""
-    return ConvNeXtBN(**config)  # type: ignore[arg-type]

@@ -1,0 +1,1 @@
+"""The ``cnp`` command line (Typer). Run ``cnp --help`` or ``python -m cnp_cli --help``."""

@@ -1,0 +1,3 @@
+from cnp_cli.app import main
+
+main()

@@ -1,0 +1,50 @@
+"""The root ``cnp`` Typer app: command groups, plugin commands and the entry point."""
+
+from __future__ import annotations
+
+import typer
+
+from cnp_cli.commands import checkpoints, convert, data, inspect, plugins, variants
+
+app = typer.Typer(
+    name="cnp",
+    help="Evaluate, compare and extend ConvNeXtPose 3D human-pose models on Human3.6M.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=True,
+)
+
+app.command("variants")(variants.variants_command)
+app.command("inspect")(inspect.inspect_command)
+app.command("convert")(convert.convert_command)
+app.command("plugins")(plugins.plugins_command)
+app.add_typer(checkpoints.app, name="checkpoints")
+app.add_typer(data.app, name="data")
+
+
+def _register_eval_commands() -> None:
+    from cnp_cli.commands import eval as eval_cmd
+
+    app.command("eval")(eval_cmd.eval_command)
+
+
+_register_eval_commands()
+
+_plugin_commands_added = False
+
+
+def add_plugin_commands() -> None:
+    """Let plugins add commands through ``cnp_register_commands(app)`` (once per process)."""
+    global _plugin_commands_added
+    if _plugin_commands_added:
+        return
+    _plugin_commands_added = True
+    from cnp_core.plugins import get_host
+
+    get_host().pm.hook.cnp_register_commands(app=app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    add_plugin_commands()
+    app()

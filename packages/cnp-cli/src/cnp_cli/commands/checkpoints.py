@@ -1,0 +1,39 @@
+"""``cnp checkpoints ...``: synthesise random-weight checkpoints in every published form."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cnp_cli.completion import variant_names
+from cnp_cli.console import err, user_errors
+
+app = typer.Typer(help="Work with checkpoint files.", no_args_is_help=True)
+
+
+@app.command("synth")
+@user_errors
+def synth_command(
+    variant: Annotated[str, typer.Option("--variant", "-v", help="Variant to generate.", autocompletion=variant_names)],
+    out_path: Annotated[Path, typer.Option("--out", "-o", help="File (or folder for --form folder) to write.")],
+    form: Annotated[
+        str, typer.Option(help="pth (training snapshot), zip-tar (published .tar), folder (extracted), tar (real tar), safetensors.")
+    ] = "pth",
+    legacy_head: Annotated[bool, typer.Option("--legacy-head", help="Name head layers by position, like the M/L releases.")] = False,
+    epoch: Annotated[int, typer.Option(help="Epoch stored in the file.")] = 0,
+    seed: Annotated[int, typer.Option(help="Random seed of the weights.")] = 0,
+) -> None:
+    """Write a random-weight checkpoint of VARIANT in one of the published forms."""
+    from cnp_core import get_variant
+    from cnp_core.checkpoints import FORMS, write_checkpoint
+    from cnp_core.checkpoints.synthetic import random_state_dict
+    from cnp_core.errors import CnpError
+
+    if form not in FORMS:
+        raise CnpError(f"unknown --form {form!r}; choose one of {', '.join(FORMS)}")
+    spec = get_variant(variant)
+    state = random_state_dict(spec, seed)
+    write_checkpoint(state, out_path, form=form, epoch=epoch, legacy_head=legacy_head, metadata={"variant": spec.name})
+    err.print(f"wrote {out_path}: variant {spec.name}, form {form}, epoch {epoch}, seed {seed}")

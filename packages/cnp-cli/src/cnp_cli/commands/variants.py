@@ -1,0 +1,79 @@
+"""``cnp variants``: every registered variant with its measured size and the paper's numbers."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from cnp_cli.console import out, print_json, user_errors
+
+
+def variant_rows() -> list[dict[str, Any]]:
+    """One record per registered variant: configuration, measured params/GMACs, paper numbers."""
+    from cnp_core import build_model, get_host
+    from cnp_core.measure import count_gmacs, count_params
+
+    rows = []
+    for entry in get_host().registry("variant").entries():
+        v = entry.obj
+        model = build_model(v)
+        bb, hd = v.backbone_kwargs, v.head_kwargs
+        rows.append(
+            {
+                "name": v.name,
+                "backbone": v.backbone,
+                "depths": list(bb.get("depths", [])),
+                "dims": list(bb.get("dims", [])),
+                "head": v.head,
+                "head_channels": hd.get("channels"),
+                "upsample_layers": getattr(model.head, "upsample_layers", None),
+                "output_shape": list(v.output_shape),
+                "depth_dim": v.depth_dim,
+                "input_shape": list(v.input_shape),
+                "joint_num": v.joint_num,
+                "params_m": round(count_params(model) / 1e6, 3),
+                "gmacs": round(count_gmacs(model, v.input_shape), 3),
+                "paper_mpjpe_p2_mm": v.paper.mpjpe_p2_mm,
+                "paper_pa_mpjpe_p1_mm": v.paper.pa_mpjpe_p1_mm,
+                "paper_source": v.paper.source,
+                "plugin": entry.plugin,
+            }
+        )
+    return rows
+
+
+def _fmt(x: object) -> str:
+    return "-" if x is None else str(x)
+
+
+@user_errors
+def variants_command(
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
+) -> None:
+    """List every registered variant: depths, dims, head, output grid, params, GMACs, paper numbers."""
+    rows = variant_rows()
+    if json_out:
+        print_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table(title="ConvNeXtPose variants (params and GMACs measured on the 256x256 model)")
+    for col in ("variant", "depths", "dims", "head", "UP", "output", "depth", "params", "GMACs", "paper P2 MPJPE", "paper P1 PA", "plugin"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(
+            r["name"],
+            ",".join(map(str, r["depths"])),
+            ",".join(map(str, r["dims"])),
+            f"{r['head']} ({_fmt(r['head_channels'])} ch)",
+            _fmt(r["upsample_layers"]),
+            "x".join(map(str, r["output_shape"])),
+            str(r["depth_dim"]),
+            f"{r['params_m']:.3f}M",
+            f"{r['gmacs']:.3f}",
+            _fmt(r["paper_mpjpe_p2_mm"]),
+            _fmt(r["paper_pa_mpjpe_p1_mm"]),
+            r["plugin"],
+        )
+    out.print(table)

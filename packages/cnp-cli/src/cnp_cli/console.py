@@ -1,0 +1,52 @@
+"""Output helpers: human text and progress on stderr, ``--json`` documents alone on stdout."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print ``error: message`` as one line on stderr; return the Exit to raise."""
+    text = " ".join(str(message).split())
+    print(f"error: {text}", file=sys.stderr)
+    return typer.Exit(code)
+
+
+def print_json(data: Any) -> None:
+    """The one JSON document of a ``--json`` run, on stdout."""
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def user_errors(func: F) -> F:
+    """Turn errors the user can fix into one stderr line and exit code 1 (CNP_DEBUG=1: traceback)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from cnp_core.errors import CnpError
+
+        try:
+            return func(*args, **kwargs)
+        except (typer.Exit, typer.Abort):
+            raise
+        except CnpError as exc:
+            if os.environ.get("CNP_DEBUG"):
+                raise
+            raise fail(str(exc)) from None
+        except KeyboardInterrupt:
+            raise fail("interrupted; finished results were kept, nothing half-written remains", 130) from None
+
+    return wrapper  # type: ignore[return-value]

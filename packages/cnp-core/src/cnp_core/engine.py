@@ -1,0 +1,186 @@
+"""Batched, dataset-agnostic inference: images + boxes in, heatmap-unit joint coordinates out.
+
+The engine knows nothing about any dataset: it reads image paths and boxes, runs the model (and
+its flipped twin), and returns coordinates in sample order. Shards (``rank``/``world_size``) let
+separate processes evaluate parts of one split and a single process merge them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from cnp_core.errors import DataError
+from cnp_core.patches import crop_patch, normalize, read_image
+
+
+@dataclass(frozen=True)
+class InferenceConfig:
+    """How to run inference. ``workers``: DataLoader processes (``None`` picks for this machine)."""
+
+    batch_size: int = 16
+    workers: int | None = None
+    device: str = "auto"
+    flip: bool = True
+    progress: bool = True
+    batched_flip: bool = True
+    threads: int | None = None
+
+
+def resolve_device(spec: str = "auto") -> torch.device:
+    """``auto`` -> CUDA when available, else CPU; otherwise the named device (checked)."""
+    from cnp_core.errors import CnpError
+
+    if spec == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(spec)
+    except RuntimeError:
+        raise CnpError(f"unknown --device {spec!r}; use auto, cpu, cuda or cuda:N") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise CnpError(f"--device {spec}: CUDA is not available on this machine; use --device cpu or auto")
+    return device
+
+
+def auto_workers(device: torch.device) -> int:
+    """Loader processes: enough to keep the model fed without taking its cores."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if device.type == "cuda":
+        return max(1, min(8, cores - 1))
+    return 1 if cores <= 4 else max(1, min(4, cores // 4))
+
+
+class PatchDataset(Dataset[tuple[torch.Tensor, int, str]]):
+    """Sample i -> (normalised 3xHxW patch, i, error message or '')."""
+
+    def __init__(self, image_paths: Sequence[str], bboxes: np.ndarray, input_shape: tuple[int, int]) -> None:
+        self.image_paths = list(image_paths)
+        self.bboxes = np.asarray(bboxes)
+        self.input_shape = input_shape
+
+    def __len__(self) -> int:
+        return len(self.image_paths)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int, str]:
+        path = self.image_paths[index]
+        image = read_image(path)
+        if image is None:
+            blank = torch.zeros(3, *self.input_shape)
+            reason = "missing" if not os.path.exists(path) else "corrupt or not an image"
+            return blank, index, f"cannot read image {path} ({reason}); re-extract or re-download it"
+        patch = normalize(crop_patch(image, self.bboxes[index], self.input_shape))
+        return torch.from_numpy(patch), index, ""
+
+
+def _worker_init(_: int) -> None:
+    import cv2
+
+    cv2.setNumThreads(1)
+    torch.set_num_threads(1)
+
+
+def shard_indices(n: int, rank: int, world_size: int) -> np.ndarray:
+    """Contiguous block ``rank`` of ``world_size`` over ``n`` samples (sizes differ by at most one)."""
+    bounds = np.linspace(0, n, world_size + 1).round().astype(np.int64)
+    return np.arange(bounds[rank], bounds[rank + 1], dtype=np.int64)
+
+
+def unflip(coords: torch.Tensor, width: int, flip_pairs: Sequence[tuple[int, int]]) -> torch.Tensor:
+    """Coordinates predicted on a mirrored image -> the original image's frame (x' = W - x - 1, pairs swapped)."""
+    out = coords.clone()
+    out[:, :, 0] = width - coords[:, :, 0] - 1
+    for a, b in flip_pairs:
+        out[:, a, :], out[:, b, :] = out[:, b, :].clone(), out[:, a, :].clone()
+    return out
+
+
+def check_images_exist(paths: Sequence[str]) -> None:
+    """Fail before any inference if an image file is missing (names the first and the count)."""
+    missing = [p for p in paths if not os.path.isfile(p)]
+    if missing:
+        raise DataError(
+            f"{len(missing)} of {len(paths)} images are missing, e.g. {missing[0]}; "
+            f"check --data-dir or run `cnp data check`"
+        )
+
+
+def predict_coords(
+    model: nn.Module,
+    image_paths: Sequence[str],
+    bboxes: np.ndarray,
+    config: InferenceConfig,
+    *,
+    flip_pairs: Sequence[tuple[int, int]] = (),
+    output_width: int,
+    input_shape: tuple[int, int] = (256, 256),
+    indices: np.ndarray | None = None,
+    description: str = "inference",
+) -> np.ndarray:
+    """(len(indices), J, 3) float32 coordinates in heatmap units for the samples at ``indices``.
+
+    With ``config.flip`` the mirrored patch is run too and averaged (SPEC section 4, step 5).
+    """
+    from tqdm import tqdm
+
+    device = resolve_device(config.device)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    idx = np.arange(len(image_paths), dtype=np.int64) if indices is None else np.asarray(indices, dtype=np.int64)
+    check_images_exist([image_paths[i] for i in idx])
+    dataset = PatchDataset(image_paths, bboxes, input_shape)
+    workers = auto_workers(device) if config.workers is None else config.workers
+    loader = DataLoader(
+        torch.utils.data.Subset(dataset, idx.tolist()),
+        batch_size=config.batch_size,
+        shuffle=False,
+        num_workers=workers,
+        pin_memory=device.type == "cuda",
+        worker_init_fn=_worker_init if workers > 0 else None,
+        prefetch_factor=4 if workers > 0 else None,
+        persistent_workers=False,
+    )
+    model = model.to(device).eval()
+    position = {int(i): k for k, i in enumerate(idx)}
+    result = np.zeros((len(idx), 0, 3), dtype=np.float32)
+    bar = tqdm(total=len(idx), desc=description, unit="img", disable=not config.progress, leave=False)
+    try:
+        with torch.inference_mode():
+            for images, sample_ids, errors in loader:
+                bad = [e for e in errors if e]
+                if bad:
+                    raise DataError(bad[0])
+                images = images.to(device, non_blocking=True)
+                coords = _forward(model, images, config, flip_pairs, output_width).float().cpu().numpy()
+                if result.shape[1] == 0:
+                    result = np.zeros((len(idx), coords.shape[1], 3), dtype=np.float32)
+                rows = [position[int(s)] for s in sample_ids]
+                result[rows] = coords
+                bar.update(len(rows))
+    finally:
+        bar.close()
+    return result
+
+
+def _forward(
+    model: nn.Module,
+    images: torch.Tensor,
+    config: InferenceConfig,
+    flip_pairs: Sequence[tuple[int, int]],
+    output_width: int,
+) -> torch.Tensor:
+    if not config.flip:
+        out: torch.Tensor = model(images)
+        return out
+    flipped = torch.flip(images, dims=[3])
+    if config.batched_flip:
+        both = model(torch.cat([images, flipped]))
+        plain, mirrored = both[: len(images)], both[len(images) :]
+    else:
+        plain, mirrored = model(images), model(flipped)
+    return (plain + unflip(mirrored, output_width, flip_pairs)) / 2.0

@@ -1,0 +1,52 @@
+"""The registered ``h36m`` dataset: cached test splits of the parsed Human3.6M release."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cnp_core.datasets import EvalSplit, SplitOptions
+from cnp_core.errors import DataError
+from cnp_h36m import constants as C
+from cnp_h36m.cache import cache_key, default_cache_dir, load_cached, store
+from cnp_h36m.layout import KINDS, annotation_file, default_bbox_root
+from cnp_h36m.split import build_split
+
+
+class Human36M:
+    """Human3.6M, Protocol 1 (S11) or 2 (S9+S11), every 64th frame, GT or RootNet boxes."""
+
+    name = "h36m"
+    description = "Human3.6M (parsed PoseNet/ConvNeXtPose release): Protocol 1 and 2 test splits"
+    metric_names = C.METRIC_NAMES
+    default_alignment = C.DEFAULT_ALIGNMENT
+
+    def input_files(self, data_dir: Path, options: SplitOptions) -> list[Path]:
+        """Every file the split depends on (its cache key covers them)."""
+        files = [annotation_file(data_dir, s, k) for s in C.TEST_SUBJECTS.get(options.protocol, ()) for k in KINDS]
+        if options.bbox_source == "rootnet":
+            files.append(options.bbox_root_file or default_bbox_root(data_dir))
+        return files
+
+    def load_split(self, data_dir: Path, options: SplitOptions) -> EvalSplit:
+        """The test split; parsed once, then read from the cache in well under a second."""
+        data_dir = Path(data_dir)
+        if not data_dir.is_dir():
+            raise DataError(f"data folder {data_dir} does not exist; pass --data-dir or create one with `cnp data synth`")
+        files = self.input_files(data_dir, options)
+        for f in files:
+            if not f.is_file():
+                what = "RootNet bbox_root file" if f.suffix == ".json" and "bbox_root" in f.name else "annotation file"
+                raise DataError(f"missing {what}: {f}; check --data-dir (expected the parsed Human3.6M layout)")
+        folder = None
+        if options.use_cache:
+            folder = (options.cache_dir or default_cache_dir()) / "splits" / cache_key(data_dir, options, files)
+            cached = load_cached(folder)
+            if cached is not None:
+                return cached
+        split = build_split(data_dir, options)
+        if folder is not None:
+            try:
+                store(folder, split)
+            except OSError:
+                pass  # a read-only cache must not stop an evaluation
+        return split

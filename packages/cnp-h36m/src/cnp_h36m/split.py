@@ -1,0 +1,154 @@
+"""Build the Human3.6M test split exactly as the reference's ``Human36M.load_data`` (test mode)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cnp_core.datasets import EvalSplit, SplitOptions
+from cnp_core.errors import DataError
+from cnp_core.patches import process_bbox
+from cnp_h36m import constants as C
+from cnp_h36m.jsonio import read_json
+from cnp_h36m.layout import annotation_file, default_bbox_root, images_dir
+from cnp_h36m.rootnet import load_bbox_root, require_ids
+
+_ACT = re.compile(r"act_(\d+)")
+
+
+def _field(record: Mapping[str, Any], key: str, path: Path, what: str) -> Any:
+    try:
+        return record[key]
+    except (KeyError, TypeError):
+        raise DataError(f"malformed {what} in {path}: an entry lacks field {key!r}") from None
+
+
+def action_of(file_name: str) -> int:
+    """Action index 0..14 read from ``act_XX`` in the file name (XX - 2), as the reference does."""
+    match = _ACT.search(file_name)
+    if not match:
+        raise DataError(f"image file name {file_name!r} has no act_XX part; cannot tell its action")
+    return int(match.group(1)) - C.FIRST_ACTION_IDX
+
+
+def _camera(cameras: Mapping[str, Any], subject: int, cam_idx: int, path: Path) -> tuple[np.ndarray, ...]:
+    try:
+        cam = cameras[str(cam_idx)]
+        return tuple(np.array(cam[k], dtype=np.float32) for k in ("R", "t", "f", "c"))
+    except (KeyError, TypeError):
+        raise DataError(f"camera {cam_idx} of subject {subject} missing or malformed in {path}") from None
+
+
+def _subject_samples(data_dir: Path, subject: int, options: SplitOptions) -> dict[str, list[Any]]:
+    data_path = annotation_file(data_dir, subject, "data")
+    cam_path = annotation_file(data_dir, subject, "camera")
+    joint_path = annotation_file(data_dir, subject, "joint_3d")
+    data = read_json(data_path, "annotation file")
+    cameras = read_json(cam_path, "camera file")
+    joints = read_json(joint_path, "joint file")
+    if not isinstance(data, Mapping) or "images" not in data or "annotations" not in data:
+        raise DataError(f"malformed annotation file {data_path}: expected a COCO-style object with 'images' and 'annotations'")
+    images: dict[int, Mapping[str, Any]] = {}
+    for img in data["images"]:
+        if _field(img, "subject", data_path, "image") != subject:
+            continue
+        if _field(img, "frame_idx", data_path, "image") % C.TEST_SAMPLING != 0:
+            continue
+        images[_field(img, "id", data_path, "image")] = img
+    aspect = options.input_shape[1] / options.input_shape[0]
+    out: dict[str, list[Any]] = {k: [] for k in ("id", "file", "bbox", "joint_world", "R", "t", "f", "c", "wh")}
+    for ann in data["annotations"]:
+        img = images.get(_field(ann, "image_id", data_path, "annotation"))
+        if img is None:
+            continue
+        act, sub, frame = img["action_idx"], img["subaction_idx"], img["frame_idx"]
+        try:
+            world = joints[str(act)][str(sub)][str(frame)]
+        except (KeyError, TypeError):
+            raise DataError(
+                f"{joint_path} has no joints for action {act}, subaction {sub}, frame {frame} "
+                f"(image {img['file_name']}); the annotation files do not belong together"
+            ) from None
+        if options.bbox_source == "gt":
+            bbox = process_bbox(np.array(_field(ann, "bbox", data_path, "annotation")), img["width"], img["height"], aspect)
+            if bbox is None:
+                continue
+            out["bbox"].append(bbox.astype(np.float64))
+        R, t, f, c = _camera(cameras, subject, _field(img, "cam_idx", data_path, "image"), cam_path)
+        out["id"].append(int(img["id"]))
+        out["file"].append(str(img["file_name"]))
+        out["joint_world"].append(world)
+        for key, value in (("R", R), ("t", t), ("f", f), ("c", c)):
+            out[key].append(value)
+    return out
+
+
+def build_split(data_dir: Path, options: SplitOptions) -> EvalSplit:
+    """Parse only the test subjects' files and keep every 64th frame (no cache; see ``cache.py``)."""
+    if options.protocol not in C.TEST_SUBJECTS:
+        raise DataError(f"unknown protocol {options.protocol}; Human3.6M has protocols 1 and 2")
+    if options.bbox_source not in ("gt", "rootnet"):
+        raise DataError(f"unknown bbox source {options.bbox_source!r}; use gt or rootnet")
+    subjects = C.TEST_SUBJECTS[options.protocol]
+    cols: dict[str, list[Any]] = {}
+    subject_of: list[int] = []
+    for subject in subjects:
+        part = _subject_samples(data_dir, subject, options)
+        subject_of.extend([subject] * len(part["id"]))
+        for key, values in part.items():
+            cols.setdefault(key, []).extend(values)
+    if not cols.get("id"):
+        raise DataError(f"{data_dir}: the Protocol {options.protocol} test split is empty (no frame_idx % 64 == 0 images of subjects {subjects})")
+    ids = np.array(cols["id"], dtype=np.int64)
+    try:
+        world = np.array(cols["joint_world"], dtype=np.float32)
+    except ValueError:
+        raise DataError(f"{data_dir}: joint entries are not all 17x3 lists of numbers") from None
+    if world.ndim != 3 or world.shape[1:] != (17, 3):
+        raise DataError(f"{data_dir}: joint entries must be 17x3, found shape {world.shape[1:]}")
+    thorax = (world[:, C.L_SHOULDER, :] + world[:, C.R_SHOULDER, :]) * 0.5
+    world = np.concatenate([world, thorax[:, None, :]], axis=1)
+    R, t = np.stack(cols["R"]), np.stack(cols["t"])
+    joint_cam = (np.matmul(R, world.transpose(0, 2, 1)).transpose(0, 2, 1) + t[:, None, :]).astype(np.float32)
+    if options.bbox_source == "gt":
+        bboxes = np.stack(cols["bbox"]).astype(np.float64)
+        root_cam = joint_cam[:, C.ROOT_INDEX, :].astype(np.float64)
+        bbox_file = None
+    else:
+        bbox_file = options.bbox_root_file or default_bbox_root(data_dir)
+        table = load_bbox_root(bbox_file)
+        require_ids(table, ids, np.array(subject_of), options.protocol, bbox_file)
+        bboxes = np.stack([table[int(i)][0] for i in ids]).astype(np.float64)
+        root_cam = np.stack([table[int(i)][1] for i in ids]).astype(np.float64)
+    root = images_dir(data_dir)
+    return EvalSplit(
+        name=f"h36m-p{options.protocol}-{options.bbox_source}",
+        image_ids=ids,
+        image_paths=tuple(str(root / f) for f in cols["file"]),
+        bboxes=bboxes,
+        root_cam=root_cam,
+        joint_cam=joint_cam,
+        focal=np.stack(cols["f"]).astype(np.float32),
+        center=np.stack(cols["c"]).astype(np.float32),
+        actions=np.array([action_of(f) for f in cols["file"]], dtype=np.int64),
+        action_names=C.ACTIONS,
+        joint_names=C.JOINT_NAMES,
+        flip_pairs=C.FLIP_PAIRS,
+        root_index=C.ROOT_INDEX,
+        eval_joints=C.EVAL_JOINTS,
+        bbox_3d_depth_mm=C.BBOX_3D_DEPTH_MM,
+        meta={
+            "dataset": "h36m",
+            "protocol": options.protocol,
+            "bbox_source": options.bbox_source,
+            "bbox_root_file": str(bbox_file) if bbox_file else None,
+            "subjects": list(subjects),
+            "data_dir": str(data_dir),
+            "file_names": list(cols["file"]),
+            "sample_subjects": subject_of,
+        },
+    )

@@ -46,7 +46,8 @@ class ConvNeXtBN(nn.Module):
             self.downsample_layers.append(
                 nn.Sequential(nn.BatchNorm2d(dims[i - 1]), nn.Conv2d(dims[i - 1], dims[i], kernel_size=2, stride=2))
             )
-        rates = torch.linspace(0, drop_path_rate, sum(depths)).tolist()
+        total = sum(depths)
+        rates = [drop_path_rate * i / max(1, total - 1) for i in range(total)]
         self.stages = nn.ModuleList()
         start = 0
         for i in range(4):

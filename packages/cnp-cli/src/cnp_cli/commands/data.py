@@ -1,0 +1,71 @@
+"""``cnp data ...``: synthesise a Human3.6M-format dataset, or check a folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cnp_cli.console import err, fail, out, print_json, user_errors
+
+app = typer.Typer(help="Create and validate Human3.6M-format data.", no_args_is_help=True)
+
+
+@app.command("synth")
+@user_errors
+def synth_command(
+    out_dir: Annotated[Path, typer.Argument(metavar="OUT", help="Folder to create (the Human36M/ root).")],
+    subjects: Annotated[list[int] | None, typer.Option(help="Subjects (repeatable); default 9 and 11.")] = None,
+    frames: Annotated[int, typer.Option(min=1, help="Frames per sequence and camera (frame_idx = k * frame-step).")] = 4,
+    frame_step: Annotated[int, typer.Option(min=1, help="Spacing of frame indices; 32 alternates test / non-test frames.")] = 32,
+    subactions: Annotated[int, typer.Option(min=1, max=2, help="Subactions per action (1 or 2).")] = 2,
+    cameras: Annotated[int, typer.Option(min=1, max=4, help="Cameras per subject (1..4).")] = 4,
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same dataset.")] = 0,
+    no_images: Annotated[bool, typer.Option("--no-images", help="Annotations only (for load benchmarks).")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print counts as JSON on stdout.")] = False,
+) -> None:
+    """Write a synthetic Human3.6M (cameras, poses for all 15 actions, JPEGs, annotations, bbox_root)."""
+    from cnp_core.atomic import staged_dir
+    from cnp_h36m.synth import SynthConfig, generate
+
+    config = SynthConfig(
+        subjects=tuple(subjects or (9, 11)),
+        subactions=tuple(range(1, subactions + 1)),
+        cameras=tuple(range(1, cameras + 1)),
+        frames=frames,
+        frame_step=frame_step,
+        seed=seed,
+        images=not no_images,
+    )
+    with staged_dir(out_dir) as tmp:
+        counts = generate(tmp, config)
+    if json_out:
+        print_json({"out": str(out_dir), **counts})
+    else:
+        err.print(f"wrote {out_dir}: {counts['images']} images, {counts['test_frames']} test frames, {counts['bbox_root_entries']} RootNet entries")
+
+
+@app.command("check")
+@user_errors
+def check_command(
+    data_dir: Annotated[Path, typer.Argument(help="Human3.6M folder.")],
+    protocol: Annotated[int, typer.Option(help="Protocol whose test split to check (1 or 2).")] = 2,
+    bbox: Annotated[str, typer.Option(help="gt or rootnet (also checks the RootNet file).")] = "gt",
+    bbox_root: Annotated[Path | None, typer.Option(help="RootNet file to check instead of the default.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print problems as JSON on stdout.")] = False,
+) -> None:
+    """Validate a folder for `cnp eval`; list exactly what is missing or malformed (exit 1 if anything)."""
+    from cnp_core.datasets import SplitOptions
+    from cnp_h36m.check import check_folder
+
+    problems = check_folder(data_dir, SplitOptions(protocol=protocol, bbox_source=bbox, bbox_root_file=bbox_root))
+    if json_out:
+        print_json({"data_dir": str(data_dir), "ok": not problems, "problems": problems})
+    elif not problems:
+        out.print(f"{data_dir}: OK for Protocol {protocol} with {bbox} boxes")
+    else:
+        for p in problems:
+            err.print(f"- {p}")
+    if problems:
+        raise fail(f"{data_dir}: {len(problems)} problem(s) found")

@@ -1,0 +1,132 @@
+"""An inference-optimised form of a loaded model: the same weights, rearranged for speed.
+
+Rewrites (each skipped, with a note, where it does not apply):
+- BatchNorm folded into the preceding convolution (``torch.fx`` conv+bn fusion, eval mode);
+- channels_last memory layout for the whole network;
+- a head whose last layer ends in bilinear x2 upsampling (align_corners=True) before a 1x1
+  classifier runs the classifier first, at the low resolution (the two commute: both are linear and
+  the bilinear weights sum to one), then upsamples the logits with two small matrix products and
+  applies the soft-argmax a few images at a time so the volume stays in cache.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from cnp_core.integral import soft_argmax
+
+
+def fold_batchnorm(module: nn.Module) -> tuple[nn.Module, str | None]:
+    """conv -> BN pairs folded into one conv; returns (module, None) or (original, reason skipped)."""
+    from torch.fx.experimental.optimization import fuse
+
+    try:
+        return fuse(copy.deepcopy(module).eval()), None
+    except Exception as exc:  # not traceable: keep the literal module
+        return module, f"BatchNorm folding skipped for {type(module).__name__} ({type(exc).__name__})"
+
+
+def upsample_matrix(n: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """(2n, n) weights of bilinear x2 with align_corners=True along one axis."""
+    out = 2 * n
+    pos = torch.arange(out, dtype=torch.float64) * (n - 1) / (out - 1)
+    lo = pos.floor().long().clamp(max=n - 1)
+    hi = (lo + 1).clamp(max=n - 1)
+    frac = pos - lo
+    m = torch.zeros(out, n, dtype=torch.float64)
+    m[torch.arange(out), lo] += 1 - frac
+    m[torch.arange(out), hi] += frac
+    return m.to(dtype)
+
+
+def _late_upsample_parts(head: nn.Module) -> tuple[nn.Module, nn.Conv2d] | None:
+    """(head without its last upsampling and classifier, classifier) when the rewrite applies."""
+    layers = [getattr(head, f"deconv_layers_{i}", None) for i in (1, 2, 3)]
+    final = getattr(head, "final_layer", None)
+    if any(layer is None for layer in layers) or not isinstance(final, nn.Conv2d) or final.kernel_size != (1, 1):
+        return None
+    last = layers[-1]
+    if type(getattr(last, "upsample", None)).__name__ != "Upsample2x":
+        return None
+    last = copy.deepcopy(last)
+    last.upsample = nn.Identity()
+    return nn.Sequential(layers[0], layers[1], last), final
+
+
+class OptimizedPoseModel(nn.Module):
+    """Drop-in replacement of :class:`cnp_core.PoseModel` for inference (same outputs to ~1e-5)."""
+
+    def __init__(self, model: nn.Module, chunk: int = 4) -> None:
+        super().__init__()
+        self.variant = model.variant
+        self.joint_num = int(model.joint_num)
+        self.depth_dim = int(model.depth_dim)
+        self.chunk = chunk
+        self.notes: list[str] = []
+        self.backbone, note = fold_batchnorm(model.backbone)
+        self._note(note)
+        parts = _late_upsample_parts(model.head)
+        self.late_upsample = parts is not None
+        if parts is not None:
+            trunk, final = parts
+            self.head_trunk, note = fold_batchnorm(trunk)
+            self._note(note)
+            self.final_layer = copy.deepcopy(final)
+            self.notes.append("classifier runs before the last bilinear upsampling (separable matrix upsampling)")
+        else:
+            self.head_trunk, note = fold_batchnorm(model.head)
+            self._note(note)
+            self.final_layer = None
+            self.notes.append("late-upsampling head rewrite skipped: the head does not end in bilinear x2 + 1x1")
+        self.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+        self.notes.append("channels_last layout")
+
+    def _note(self, note: str | None) -> None:
+        if note:
+            self.notes.append(note)
+        else:
+            self.notes.append("BatchNorm folded into convolutions")
+
+    def heatmaps(self, images: torch.Tensor) -> torch.Tensor:
+        """Full-resolution logits (for checks; :meth:`forward` never materialises them all at once)."""
+        h = self.head_trunk(self.backbone(images.contiguous(memory_format=torch.channels_last)))
+        if self.final_layer is None:
+            return h
+        logits = self.final_layer(h)
+        return F.interpolate(logits, scale_factor=2, mode="bilinear", align_corners=True)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        h = self.head_trunk(self.backbone(images.contiguous(memory_format=torch.channels_last)))
+        if self.final_layer is None:
+            return soft_argmax(h, self.joint_num, self.depth_dim)
+        logits = self.final_layer(h).contiguous()
+        n, c, hh, ww = logits.shape
+        up_h = upsample_matrix(hh, logits.dtype).to(logits.device)
+        up_w_t = upsample_matrix(ww, logits.dtype).to(logits.device).t().contiguous()
+        outs = []
+        for start in range(0, n, self.chunk):
+            part = logits[start : start + self.chunk]
+            full = torch.matmul(torch.matmul(up_h, part), up_w_t)
+            outs.append(soft_argmax(full, self.joint_num, self.depth_dim))
+        return torch.cat(outs)
+
+
+def optimize_for_inference(model: nn.Module) -> tuple[nn.Module, list[str]]:
+    """The optimised form of ``model`` and notes on which rewrites applied (or why not)."""
+    if not hasattr(model, "variant") or not hasattr(model, "head"):
+        return model, ["not a cnp PoseModel: running it as it is"]
+    optimized = OptimizedPoseModel(model).eval()
+    return optimized, optimized.notes
+
+
+def equal_outputs(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Largest absolute difference (a test helper)."""
+    return float((a - b).abs().max())
+
+
+__all__: list[Any] = ["OptimizedPoseModel", "fold_batchnorm", "optimize_for_inference", "upsample_matrix"]

@@ -8,7 +8,8 @@ separate processes evaluate parts of one split and a single process merge them.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,10 +80,23 @@ class PatchDataset(Dataset[tuple[torch.Tensor, int, str]]):
 
 
 def _worker_init(_: int) -> None:
+    torch.set_num_threads(1)
+
+
+@contextmanager
+def _fork_safe_opencv(active: bool) -> Iterator[None]:
+    """OpenCV's thread pool deadlocks in forked children: run it single-threaded while workers fork."""
     import cv2
 
+    if not active:
+        yield
+        return
+    previous = cv2.getNumThreads()
     cv2.setNumThreads(1)
-    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(previous)
 
 
 def shard_indices(n: int, rank: int, world_size: int) -> np.ndarray:
@@ -150,7 +164,7 @@ def predict_coords(
     result = np.zeros((len(idx), 0, 3), dtype=np.float32)
     bar = tqdm(total=len(idx), desc=description, unit="img", disable=not config.progress, leave=False)
     try:
-        with torch.inference_mode():
+        with _fork_safe_opencv(workers > 0), torch.inference_mode():
             for images, sample_ids, errors in loader:
                 bad = [e for e in errors if e]
                 if bad:

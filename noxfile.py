@@ -1,0 +1,44 @@
+"""nox sessions: tests, lint, typecheck, and each package installed alone."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "typecheck", "tests"]
+CONSTRAINTS = ("-c", "constraints.txt")
+PACKAGES = ("packages/cnp-core", "packages/cnp-heads", "packages/cnp-h36m", "packages/cnp-cli")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The README's test command in a fresh environment."""
+    session.install("-r", "requirements.txt")
+    session.run("python", "-m", "pytest", "-q", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and format check."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy on every package's src/."""
+    session.install("-r", "requirements.txt")
+    session.run("mypy", *(f"{p}/src" for p in PACKAGES))
+
+
+@nox.session
+@nox.parametrize("package", PACKAGES)
+def alone(session: nox.Session, package: str) -> None:
+    """Install one package (and what it declares) and import it: proves its dependencies complete."""
+    session.install(*CONSTRAINTS, "torch==2.14.1", "torchvision==0.29.1")
+    deps = [p for p in PACKAGES[: PACKAGES.index(package) + 1] if p != package]
+    for dep in deps:
+        session.install(*CONSTRAINTS, "--no-deps", dep)
+    session.install(*CONSTRAINTS, package)
+    module = package.split("/")[-1].replace("-", "_")
+    session.run("python", "-c", f"import {module}")

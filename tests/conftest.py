@@ -1,0 +1,34 @@
+"""Shared fixtures: an isolated cache, a small synthetic Human3.6M, random-weight checkpoints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CNP_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cnp-cache"))
+
+
+@pytest.fixture(scope="session")
+def h36m_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """S9+S11, all 15 actions, 2 cameras, frames 0/32/64/96: 120 test samples (60 of S11)."""
+    from cnp_h36m.synth import SynthConfig, generate
+
+    out = tmp_path_factory.mktemp("h36m") / "Human36M"
+    generate(out, SynthConfig(subjects=(9, 11), subactions=(1,), cameras=(1, 2), frames=4, seed=7))
+    return out
+
+
+@pytest.fixture(scope="session")
+def checkpoint_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("checkpoints")
+
+
+@pytest.fixture(scope="session")
+def random_states() -> dict[str, dict[str, object]]:
+    from cnp_core.checkpoints.synthetic import random_state_dict
+
+    return {v: random_state_dict(v, seed=3) for v in ("XS", "S", "M", "L")}

@@ -1,0 +1,140 @@
+"""The ``cnp`` command: JSON purity, one-line errors, every issue-3/4 command end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cnp_cli.app import app
+
+runner = CliRunner()
+
+
+def cnp(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The installed console script, as a user runs it."""
+    exe = Path(sys.executable).with_name("cnp")
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=600)
+
+
+def test_variants_json() -> None:
+    result = runner.invoke(app, ["variants", "--json"])
+    assert result.exit_code == 0, result.output
+    rows = {r["name"]: r for r in json.loads(result.stdout)}
+    assert rows["M"]["params_m"] == pytest.approx(7.587, abs=1e-3)
+    assert rows["L"]["gmacs"] == pytest.approx(4.264, abs=1e-2)
+    assert rows["XS"]["upsample_layers"] == 2 and rows["M"]["upsample_layers"] == 3
+    assert rows["M"]["paper_mpjpe_p2_mm"] == 51.05 and rows["L"]["paper_pa_mpjpe_p1_mm"] == 32.8
+    assert rows["XS-wide"]["plugin"] == "cnp-example-plugin"
+
+
+def test_plugins_json_shows_third_party() -> None:
+    result = runner.invoke(app, ["plugins", "--json"])
+    plugins = {p["name"]: p for p in json.loads(result.stdout)}
+    assert plugins["cnp-example-plugin"]["registered"] == {"variant": ["XS-wide"], "checkpoint format": ["npz"]}
+    assert plugins["cnp-heads"]["version"] == "0.1.0"
+
+
+def test_synth_inspect_convert_roundtrip(tmp_path: Path) -> None:
+    tar = tmp_path / "ConvNeXtPose_M.tar"
+    result = runner.invoke(app, ["checkpoints", "synth", "--variant", "L", "--out", str(tar), "--form", "zip-tar", "--legacy-head", "--epoch", "83"])
+    assert result.exit_code == 0, result.output
+    info = json.loads(runner.invoke(app, ["inspect", str(tar), "--json"]).stdout)
+    assert info["format"] == "torch-zip" and info["epoch"] == 83 and info["detected_variants"] == ["L"]
+    assert set(info["remaps"]) == {"strip-module-prefix", "legacy-head-keys"}
+    assert info["param_count"] == 8_380_352
+    bad = runner.invoke(app, ["inspect", str(tar), "--variant", "M", "--json"])
+    assert bad.exit_code == 1
+    assert json.loads(bad.stdout)["fits"] is False
+    assert bad.stderr.startswith("error: ") and bad.stderr.count("\n") == 1 and "--variant L" in bad.stderr
+    st = tmp_path / "l.safetensors"
+    assert runner.invoke(app, ["convert", str(tar), str(st)]).exit_code == 0
+    back = tmp_path / "snapshot_83.pth.tar"
+    assert runner.invoke(app, ["convert", str(st), str(back), "--variant", "L"]).exit_code == 0
+    again = json.loads(runner.invoke(app, ["inspect", str(back), "--json", "--variant", "L"]).stdout)
+    assert again["fits"] and again["epoch"] == 83 and again["remaps"] == ["strip-module-prefix"]
+
+
+def test_unknown_variant_is_one_line_with_suggestion(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["checkpoints", "synth", "--variant", "xl", "--out", str(tmp_path / "x.pth")])
+    assert result.exit_code == 1
+    assert result.stderr.strip().startswith("error: unknown variant 'xl'.") and "Did you mean" in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def _eval_args(data: Path, ckpt: Path, out: Path, *extra: str) -> list[str]:
+    return ["eval", "--variant", "XS", "--checkpoint", str(ckpt), "--data-dir", str(data), "--output", str(out), "--workers", "0", *extra]
+
+
+def test_eval_writes_official_files(h36m_dir: Path, tmp_path: Path) -> None:
+    ckpt = tmp_path / "snapshot_67.pth.tar"
+    runner.invoke(app, ["checkpoints", "synth", "--variant", "XS", "--out", str(ckpt), "--epoch", "67"])
+    result = runner.invoke(app, _eval_args(h36m_dir, ckpt, tmp_path / "out", "--json", "--protocol", "1", "--bbox", "rootnet"))
+    assert result.exit_code == 0, result.output
+    (record,) = json.loads(result.stdout)
+    assert record["metric"] == "PA MPJPE" and record["alignment"] == "rigid" and record["protocol"] == 1
+    assert record["num_samples"] == 60 and record["epoch"] == 67 and record["bbox_source"] == "rootnet"
+    assert len(record["per_action_mm"]) == 15 and len(record["per_joint_mm"]) == 17
+    run = Path(record["run_dir"])
+    assert json.loads((run / "metrics.json").read_text())["checkpoint_sha256"] == record["checkpoint_sha256"]
+    results = json.loads((run / "bbox_root_pose_human36m_output.json").read_text())
+    assert len(results) == 60 and set(results[0]) == {"image_id", "joint_cam", "bbox", "root_cam"}
+    assert len(results[0]["joint_cam"]) == 17 and results[0]["joint_cam"][0] != [0.0, 0.0, 0.0]  # aligned for P1
+
+
+def test_eval_literal_and_optimized_agree(h36m_dir: Path, tmp_path: Path) -> None:
+    ckpt = tmp_path / "m.safetensors"
+    runner.invoke(app, ["checkpoints", "synth", "--variant", "M", "--out", str(ckpt), "--form", "safetensors", "--seed", "4"])
+    fast = runner.invoke(app, [*_eval_args(h36m_dir, ckpt, tmp_path / "a", "--json", "--protocol", "1"), "--variant", "M"])
+    slow = runner.invoke(app, [*_eval_args(h36m_dir, ckpt, tmp_path / "b", "--json", "--protocol", "1", "--no-optimize"), "--variant", "M"])
+    (a,), (b,) = json.loads(fast.stdout), json.loads(slow.stdout)
+    assert abs(a["total_mm"] - b["total_mm"]) < 1e-3
+    assert a["optimized"] and not b["optimized"]
+
+
+def test_eval_wrong_variant_fails_before_data(tmp_path: Path) -> None:
+    ckpt = tmp_path / "s.pth.tar"
+    runner.invoke(app, ["checkpoints", "synth", "--variant", "S", "--out", str(ckpt)])
+    result = runner.invoke(app, _eval_args(tmp_path / "no-data-here", ckpt, tmp_path / "out", "--json"))
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "does not fit variant XS" in result.stderr and "it is variant S" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_eval_epoch_range_and_missing_epoch(h36m_dir: Path, tmp_path: Path) -> None:
+    dump = tmp_path / "model_dump"
+    for epoch in (68, 69):
+        runner.invoke(app, ["checkpoints", "synth", "--variant", "XS", "--out", str(dump / f"snapshot_{epoch}.pth.tar"), "--epoch", str(epoch)])
+    ok = runner.invoke(app, ["eval", "--variant", "XS", "--model-dir", str(dump), "--epochs", "68-69", "--data-dir", str(h36m_dir),
+                             "--output", str(tmp_path / "o"), "--workers", "0", "--no-flip", "--json"])
+    assert [r["epoch"] for r in json.loads(ok.stdout)] == [68, 69]
+    missing = runner.invoke(app, ["eval", "--variant", "XS", "--model-dir", str(dump), "--epochs", "70", "--data-dir", str(h36m_dir)])
+    assert missing.exit_code == 1 and "epochs there: 68, 69" in missing.stderr
+
+
+def test_bad_data_dir_is_one_line(tmp_path: Path) -> None:
+    ckpt = tmp_path / "x.pth.tar"
+    runner.invoke(app, ["checkpoints", "synth", "--variant", "XS", "--out", str(ckpt)])
+    result = runner.invoke(app, _eval_args(tmp_path / "nowhere", ckpt, tmp_path / "out"))
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1 and "does not exist" in result.stderr
+
+
+def test_demo_json_stdout_is_one_document(tmp_path: Path) -> None:
+    proc = cnp("eval", "--variant", "XS", "--demo", "--json", "--output", str(tmp_path / "out"),
+               env={"CNP_CACHE_DIR": str(tmp_path / "cache")})
+    assert proc.returncode == 0, proc.stderr
+    records = json.loads(proc.stdout)
+    assert records[0]["num_samples"] == 60 and records[0]["variant"] == "XS"
+    assert "RANDOM weights" in proc.stderr
+
+
+def test_help_is_fast_and_lists_commands() -> None:
+    proc = cnp("--help")
+    assert proc.returncode == 0
+    for command in ("eval", "variants", "inspect", "convert", "plugins", "checkpoints", "data"):
+        assert command in proc.stdout

@@ -1,0 +1,43 @@
+"""The inference-optimised form equals the literal model on every registered variant."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import cnp_core
+from cnp_core.checkpoints.synthetic import random_state_dict
+from cnp_core.engine import InferenceConfig, _forward
+from cnp_core.optimize import optimize_for_inference, upsample_matrix
+
+
+def test_upsample_matrix_equals_interpolate() -> None:
+    x = torch.randn(2, 5, 7, 9)
+    ref = torch.nn.functional.interpolate(x, scale_factor=2, mode="bilinear", align_corners=True)
+    out = upsample_matrix(7) @ x @ upsample_matrix(9).t()
+    assert torch.allclose(out, ref, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", cnp_core.list_variants())
+@pytest.mark.parametrize("batch", [1, 3])
+@pytest.mark.parametrize("flip", [False, True])
+def test_optimized_equals_literal(name: str, batch: int, flip: bool) -> None:
+    variant = cnp_core.get_variant(name)
+    literal = cnp_core.build_model(name)
+    literal.load_state_dict(random_state_dict(name, seed=11))
+    optimized, notes = optimize_for_inference(literal)
+    assert any("BatchNorm folded" in n for n in notes)
+    torch.manual_seed(batch)
+    x = torch.randn(batch, 3, *variant.input_shape) * 60
+    pairs = ((1, 4), (2, 5), (3, 6), (14, 11), (15, 12), (16, 13))
+    with torch.inference_mode():
+        ref = _forward(literal, x, InferenceConfig(flip=flip, batched_flip=False), pairs, variant.output_shape[1])
+        out = _forward(optimized, x, InferenceConfig(flip=flip, batched_flip=True), pairs, variant.output_shape[1])
+    assert (ref - out).abs().max().item() < 1e-4
+
+
+def test_late_upsampling_applies_to_3up_only() -> None:
+    _, notes_m = optimize_for_inference(cnp_core.build_model("M"))
+    _, notes_xs = optimize_for_inference(cnp_core.build_model("XS"))
+    assert any("classifier runs before" in n for n in notes_m)
+    assert any("rewrite skipped" in n for n in notes_xs)

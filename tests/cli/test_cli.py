@@ -42,7 +42,9 @@ def test_plugins_json_shows_third_party() -> None:
 
 def test_synth_inspect_convert_roundtrip(tmp_path: Path) -> None:
     tar = tmp_path / "ConvNeXtPose_M.tar"
-    result = runner.invoke(app, ["checkpoints", "synth", "--variant", "L", "--out", str(tar), "--form", "zip-tar", "--legacy-head", "--epoch", "83"])
+    result = runner.invoke(
+        app, ["checkpoints", "synth", "--variant", "L", "--out", str(tar), "--form", "zip-tar", "--legacy-head", "--epoch", "83"]
+    )
     assert result.exit_code == 0, result.output
     info = json.loads(runner.invoke(app, ["inspect", str(tar), "--json"]).stdout)
     assert info["format"] == "torch-zip" and info["epoch"] == 83 and info["detected_variants"] == ["L"]
@@ -68,7 +70,20 @@ def test_unknown_variant_is_one_line_with_suggestion(tmp_path: Path) -> None:
 
 
 def _eval_args(data: Path, ckpt: Path, out: Path, *extra: str) -> list[str]:
-    return ["eval", "--variant", "XS", "--checkpoint", str(ckpt), "--data-dir", str(data), "--output", str(out), "--workers", "0", *extra]
+    return [
+        "eval",
+        "--variant",
+        "XS",
+        "--checkpoint",
+        str(ckpt),
+        "--data-dir",
+        str(data),
+        "--output",
+        str(out),
+        "--workers",
+        "0",
+        *extra,
+    ]
 
 
 def test_eval_writes_official_files(h36m_dir: Path, tmp_path: Path) -> None:
@@ -91,7 +106,9 @@ def test_eval_literal_and_optimized_agree(h36m_dir: Path, tmp_path: Path) -> Non
     ckpt = tmp_path / "m.safetensors"
     runner.invoke(app, ["checkpoints", "synth", "--variant", "M", "--out", str(ckpt), "--form", "safetensors", "--seed", "4"])
     fast = runner.invoke(app, [*_eval_args(h36m_dir, ckpt, tmp_path / "a", "--json", "--protocol", "1"), "--variant", "M"])
-    slow = runner.invoke(app, [*_eval_args(h36m_dir, ckpt, tmp_path / "b", "--json", "--protocol", "1", "--no-optimize"), "--variant", "M"])
+    slow = runner.invoke(
+        app, [*_eval_args(h36m_dir, ckpt, tmp_path / "b", "--json", "--protocol", "1", "--no-optimize"), "--variant", "M"]
+    )
     (a,), (b,) = json.loads(fast.stdout), json.loads(slow.stdout)
     assert abs(a["total_mm"] - b["total_mm"]) < 1e-3
     assert a["optimized"] and not b["optimized"]
@@ -109,11 +126,34 @@ def test_eval_wrong_variant_fails_before_data(tmp_path: Path) -> None:
 def test_eval_epoch_range_and_missing_epoch(h36m_dir: Path, tmp_path: Path) -> None:
     dump = tmp_path / "model_dump"
     for epoch in (68, 69):
-        runner.invoke(app, ["checkpoints", "synth", "--variant", "XS", "--out", str(dump / f"snapshot_{epoch}.pth.tar"), "--epoch", str(epoch)])
-    ok = runner.invoke(app, ["eval", "--variant", "XS", "--model-dir", str(dump), "--epochs", "68-69", "--data-dir", str(h36m_dir),
-                             "--output", str(tmp_path / "o"), "--workers", "0", "--no-flip", "--json"])
+        runner.invoke(
+            app,
+            ["checkpoints", "synth", "--variant", "XS", "--out", str(dump / f"snapshot_{epoch}.pth.tar"), "--epoch", str(epoch)],
+        )
+    ok = runner.invoke(
+        app,
+        [
+            "eval",
+            "--variant",
+            "XS",
+            "--model-dir",
+            str(dump),
+            "--epochs",
+            "68-69",
+            "--data-dir",
+            str(h36m_dir),
+            "--output",
+            str(tmp_path / "o"),
+            "--workers",
+            "0",
+            "--no-flip",
+            "--json",
+        ],
+    )
     assert [r["epoch"] for r in json.loads(ok.stdout)] == [68, 69]
-    missing = runner.invoke(app, ["eval", "--variant", "XS", "--model-dir", str(dump), "--epochs", "70", "--data-dir", str(h36m_dir)])
+    missing = runner.invoke(
+        app, ["eval", "--variant", "XS", "--model-dir", str(dump), "--epochs", "70", "--data-dir", str(h36m_dir)]
+    )
     assert missing.exit_code == 1 and "epochs there: 68, 69" in missing.stderr
 
 
@@ -125,8 +165,16 @@ def test_bad_data_dir_is_one_line(tmp_path: Path) -> None:
 
 
 def test_demo_json_stdout_is_one_document(tmp_path: Path) -> None:
-    proc = cnp("eval", "--variant", "XS", "--demo", "--json", "--output", str(tmp_path / "out"),
-               env={"CNP_CACHE_DIR": str(tmp_path / "cache")})
+    proc = cnp(
+        "eval",
+        "--variant",
+        "XS",
+        "--demo",
+        "--json",
+        "--output",
+        str(tmp_path / "out"),
+        env={"CNP_CACHE_DIR": str(tmp_path / "cache")},
+    )
     assert proc.returncode == 0, proc.stderr
     records = json.loads(proc.stdout)
     assert records[0]["num_samples"] == 60 and records[0]["variant"] == "XS"

@@ -25,14 +25,26 @@ def _assert_same(model: torch.nn.Module, state: dict) -> None:  # type: ignore[t
 @pytest.mark.parametrize("legacy", [False, True])
 def test_every_form_loads(form: str, legacy: bool, tmp_path: Path, random_states: dict) -> None:  # type: ignore[type-arg]
     state = random_states["M"]
-    name = {"pth": "snapshot_70.pth.tar", "zip-tar": "ConvNeXtPose_M.tar", "folder": "snapshot_70.pth", "tar": "wrapped.tar", "safetensors": "m.safetensors"}[form]
+    name = {
+        "pth": "snapshot_70.pth.tar",
+        "zip-tar": "ConvNeXtPose_M.tar",
+        "folder": "snapshot_70.pth",
+        "tar": "wrapped.tar",
+        "safetensors": "m.safetensors",
+    }[form]
     path = write_checkpoint(state, tmp_path / name, form=form, epoch=70, legacy_head=legacy)
     model = cnp_core.build_model("M")
     report = cnp_core.load_checkpoint(model, path)
     _assert_same(model, state)
     assert report.epoch == 70
     assert report.detected_variants == ("M",)
-    expected_format = {"pth": "torch-zip", "zip-tar": "torch-zip", "folder": "torch-folder", "tar": "tar", "safetensors": "safetensors"}[form]
+    expected_format = {
+        "pth": "torch-zip",
+        "zip-tar": "torch-zip",
+        "folder": "torch-folder",
+        "tar": "tar",
+        "safetensors": "safetensors",
+    }[form]
     assert report.format == expected_format
     assert ("strip-module-prefix" in report.remaps) == (form != "safetensors")
     assert ("legacy-head-keys" in report.remaps) == legacy

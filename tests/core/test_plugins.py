@@ -109,4 +109,4 @@ def test_every_hook_spec_is_documented_in_readme() -> None:
 def test_warnings_do_not_leak_from_healthy_host() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        build_host().registries
+        assert len(build_host().registries["variant"]) >= 4

@@ -85,8 +85,16 @@ class OraclePlugin:
         for grid in (32, 64):
             registrar.register(
                 f"oracle-{grid}",
-                Variant(f"oracle-{grid}", "oracle-passthrough", (), "oracle-lookup", freeze_config({}), grid,
-                        (grid, grid), paper=PaperNumbers(source="test")),
+                Variant(
+                    f"oracle-{grid}",
+                    "oracle-passthrough",
+                    (),
+                    "oracle-lookup",
+                    freeze_config({}),
+                    grid,
+                    (grid, grid),
+                    paper=PaperNumbers(source="test"),
+                ),
             )
 
 
@@ -113,8 +121,12 @@ def test_oracle_gives_ground_truth(h36m_dir: Path, grid: int, flip: bool, protoc
     model = build_model(f"oracle-{grid}", host=host)
     variant = model.variant
     pred = predict_coords(
-        model, split.image_paths, split.bboxes, InferenceConfig(batch_size=5, workers=1, flip=flip, progress=False),
-        flip_pairs=split.flip_pairs, output_width=grid,
+        model,
+        split.image_paths,
+        split.bboxes,
+        InferenceConfig(batch_size=5, workers=1, flip=flip, progress=False),
+        flip_pairs=split.flip_pairs,
+        output_width=grid,
     )
     assert np.abs(pred - np.clip(coords, 0, grid - 1)).max() < 1e-3
     evaluator = EVALUATORS[0] if protocol == 2 else EVALUATORS[1]

@@ -76,7 +76,10 @@ def test_rootnet_file_of_protocol_1_is_explained(h36m_dir: Path, tmp_path: Path)
         (lambda d: (d / "annotations/Human36M_subject11_camera.json").unlink(), "missing annotation file"),
         (lambda d: (d / "annotations/Human36M_subject9_data.json").write_text("{not json"), "malformed JSON"),
         (lambda d: (d / "annotations/Human36M_subject9_joint_3d.json").write_text("{}"), "has no joints for action"),
-        (lambda d: (d / "annotations/Human36M_subject9_data.json").write_text('{"images": [{"id": 1}], "annotations": []}'), "lacks field 'subject'"),
+        (
+            lambda d: (d / "annotations/Human36M_subject9_data.json").write_text('{"images": [{"id": 1}], "annotations": []}'),
+            "lacks field 'subject'",
+        ),
     ],
 )
 def test_bad_annotation_files(h36m_dir: Path, tmp_path: Path, damage, expected: str) -> None:  # type: ignore[no-untyped-def]

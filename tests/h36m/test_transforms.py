@@ -53,8 +53,13 @@ def test_normalisation_keeps_0_255_scale() -> None:
 def test_back_projection_by_hand() -> None:
     coords = np.array([[[16.0, 8.0, 48.0]]], np.float32)  # 64 grid
     cam = heatmap_to_camera(
-        coords, np.array([[100.0, 200.0, 640.0, 640.0]]), np.array([5000.0]), np.array([[1000.0, 1000.0]]),
-        np.array([[500.0, 500.0]]), (64, 64), 64,
+        coords,
+        np.array([[100.0, 200.0, 640.0, 640.0]]),
+        np.array([5000.0]),
+        np.array([[1000.0, 1000.0]]),
+        np.array([[500.0, 500.0]]),
+        (64, 64),
+        64,
     )
     # x_img = 16/64*640+100 = 260; y_img = 8/64*640+200 = 280; Z = (48/64*2-1)*1000+5000 = 5500
     np.testing.assert_allclose(cam[0, 0], [(260 - 500) / 1000 * 5500, (280 - 500) / 1000 * 5500, 5500], rtol=1e-6)
@@ -138,7 +143,9 @@ def test_metrics_invariant_to_shared_rigid_motion(pred: np.ndarray, gt: np.ndarr
     pred2, gt2 = pred @ r.T + t, gt @ r.T + t
     pred2, gt2 = pred2 - pred2[0], gt2 - gt2[0]
     scale = 1 + np.abs(gt).max() + np.abs(pred).max()
-    assert joint_errors(pred2[None], gt2[None]).mean() == pytest.approx(joint_errors(pred[None], gt[None]).mean(), abs=1e-9 * scale)
+    assert joint_errors(pred2[None], gt2[None]).mean() == pytest.approx(
+        joint_errors(pred[None], gt[None]).mean(), abs=1e-9 * scale
+    )
     pa1 = joint_errors(rigid_align(pred[None], gt[None]), gt[None]).mean()
     pa2 = joint_errors(rigid_align(pred2[None], gt2[None]), gt2[None]).mean()
     assert pa2 == pytest.approx(pa1, abs=1e-6 * scale)

@@ -119,8 +119,7 @@ def check_images_exist(paths: Sequence[str]) -> None:
     missing = [p for p in paths if not os.path.isfile(p)]
     if missing:
         raise DataError(
-            f"{len(missing)} of {len(paths)} images are missing, e.g. {missing[0]}; "
-            f"check --data-dir or run `cnp data check`"
+            f"{len(missing)} of {len(paths)} images are missing, e.g. {missing[0]}; check --data-dir or run `cnp data check`"
         )
 
 

@@ -48,8 +48,7 @@ class Evaluator(Protocol):
     metric: str
     alignment: str
 
-    def evaluate(self, split: EvalSplit, coords: np.ndarray, variant: Variant) -> EvalResult:
-        ...
+    def evaluate(self, split: EvalSplit, coords: np.ndarray, variant: Variant) -> EvalResult: ...
 
 
 def align(pred: np.ndarray, gt: np.ndarray, alignment: str) -> np.ndarray:
@@ -67,8 +66,14 @@ def score_poses(split: EvalSplit, coords: np.ndarray, variant: Variant, metric: 
     if len(coords) != len(split):
         raise ValueError(f"{len(coords)} predictions for {len(split)} samples")
     pred = heatmap_to_camera(
-        coords, split.bboxes, split.root_cam[:, 2], split.focal, split.center,
-        variant.output_shape, variant.depth_dim, split.bbox_3d_depth_mm,
+        coords,
+        split.bboxes,
+        split.root_cam[:, 2],
+        split.focal,
+        split.center,
+        variant.output_shape,
+        variant.depth_dim,
+        split.bbox_3d_depth_mm,
     )
     root = split.root_index
     pred = pred - pred[:, root : root + 1, :]

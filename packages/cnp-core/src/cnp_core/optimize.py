@@ -48,20 +48,24 @@ def _late_upsample_parts(head: nn.Module) -> tuple[nn.Module, nn.Conv2d] | None:
     """(head without its last upsampling and classifier, classifier) when the rewrite applies."""
     layers = [getattr(head, f"deconv_layers_{i}", None) for i in (1, 2, 3)]
     final = getattr(head, "final_layer", None)
-    if any(layer is None for layer in layers) or not isinstance(final, nn.Conv2d) or final.kernel_size != (1, 1):
+    if (
+        not all(isinstance(layer, nn.Module) for layer in layers)
+        or not isinstance(final, nn.Conv2d)
+        or final.kernel_size != (1, 1)
+    ):
         return None
-    last = layers[-1]
+    first, second, last = (layer for layer in layers if isinstance(layer, nn.Module))
     if type(getattr(last, "upsample", None)).__name__ != "Upsample2x":
         return None
     last = copy.deepcopy(last)
     last.upsample = nn.Identity()
-    return nn.Sequential(layers[0], layers[1], last), final
+    return nn.Sequential(first, second, last), final
 
 
 class OptimizedPoseModel(nn.Module):
     """Drop-in replacement of :class:`cnp_core.PoseModel` for inference (same outputs to ~1e-5)."""
 
-    def __init__(self, model: nn.Module, chunk: int = 4) -> None:
+    def __init__(self, model: Any, chunk: int = 4) -> None:
         super().__init__()
         self.variant = model.variant
         self.joint_num = int(model.joint_num)
@@ -70,6 +74,7 @@ class OptimizedPoseModel(nn.Module):
         self.notes: list[str] = []
         self.backbone, note = fold_batchnorm(model.backbone)
         self._note(note)
+        self.final_layer: nn.Conv2d | None = None
         parts = _late_upsample_parts(model.head)
         self.late_upsample = parts is not None
         if parts is not None:
@@ -81,7 +86,6 @@ class OptimizedPoseModel(nn.Module):
         else:
             self.head_trunk, note = fold_batchnorm(model.head)
             self._note(note)
-            self.final_layer = None
             self.notes.append("late-upsampling head rewrite skipped: the head does not end in bilinear x2 + 1x1")
         self.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.notes.append("channels_last layout")
@@ -105,7 +109,7 @@ class OptimizedPoseModel(nn.Module):
         if self.final_layer is None:
             return soft_argmax(h, self.joint_num, self.depth_dim)
         logits = self.final_layer(h).contiguous()
-        n, c, hh, ww = logits.shape
+        n, _, hh, ww = logits.shape
         up_h = upsample_matrix(hh, logits.dtype).to(logits.device)
         up_w_t = upsample_matrix(ww, logits.dtype).to(logits.device).t().contiguous()
         outs = []

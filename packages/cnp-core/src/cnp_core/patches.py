@@ -11,7 +11,7 @@ PIXEL_MEAN = (0.485, 0.456, 0.406)
 PIXEL_STD = (0.229, 0.224, 0.225)
 
 
-def process_bbox(bbox: Sequence[float], width: int, height: int, aspect_ratio: float = 1.0) -> np.ndarray | None:
+def process_bbox(bbox: Sequence[float] | np.ndarray, width: int, height: int, aspect_ratio: float = 1.0) -> np.ndarray | None:
     """Clip [x, y, w, h] to the image, widen to ``aspect_ratio`` (w/h), scale by 1.25 about the centre.
 
     Returns None for an empty box. Written like the reference (numpy, same dtypes: integer boxes
@@ -58,8 +58,8 @@ def patch_transform(bbox: Sequence[float], input_shape: tuple[int, int] = (256, 
     dst[1, :] = dst_center + np.array([0, dst_h * 0.5], dtype=np.float32)
     dst[2, :] = dst_center + np.array([dst_w * 0.5, 0], dtype=np.float32)
     if inv:
-        return cv2.getAffineTransform(np.float32(dst), np.float32(src))
-    return cv2.getAffineTransform(np.float32(src), np.float32(dst))
+        src, dst = dst, src
+    return np.asarray(cv2.getAffineTransform(src, dst))
 
 
 def crop_patch(image_bgr: np.ndarray, bbox: Sequence[float], input_shape: tuple[int, int] = (256, 256)) -> np.ndarray:

@@ -67,7 +67,9 @@ def find_checkpoints(model_dir: Path, epochs: Sequence[int]) -> list[Path]:
         if hit is None:
             have = sorted({int(m.group(1)) for f in model_dir.iterdir() if (m := re.match(r"snapshot_(\d+)", f.name))})
             listing = ", ".join(map(str, have)) or "none"
-            raise CnpError(f"no checkpoint for epoch {n} in {model_dir} (looked for snapshot_{n}.pth.tar and other forms); epochs there: {listing}")
+            raise CnpError(
+                f"no checkpoint for epoch {n} in {model_dir} (looked for snapshot_{n}.pth.tar and other forms); epochs there: {listing}"
+            )
         found.append(hit)
     return found
 
@@ -165,9 +167,14 @@ def evaluate_checkpoints(
             model = prepare_model(model)
         start = time.perf_counter()
         coords = predict_coords(
-            model, split.image_paths, split.bboxes, job.inference,
-            flip_pairs=split.flip_pairs, output_width=job.variant.output_shape[1],
-            input_shape=job.variant.input_shape, description=f"{job.variant.name} {path.name}",
+            model,
+            split.image_paths,
+            split.bboxes,
+            job.inference,
+            flip_pairs=split.flip_pairs,
+            output_width=job.variant.output_shape[1],
+            input_shape=job.variant.input_shape,
+            description=f"{job.variant.name} {path.name}",
         )
         elapsed = time.perf_counter() - start
         result = evaluator.evaluate(split, coords, job.variant)

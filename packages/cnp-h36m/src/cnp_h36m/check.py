@@ -31,7 +31,11 @@ def check_folder(data_dir: Path, options: SplitOptions, max_listed: int = 20) ->
             data = read_json(path, "annotation file")
         except DataError:
             continue
-        if not isinstance(data, dict) or not isinstance(data.get("images"), list) or not isinstance(data.get("annotations"), list):
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("images"), list)
+            or not isinstance(data.get("annotations"), list)
+        ):
             problems.append(f"{path}: expected an object with 'images' and 'annotations' lists")
             continue
         for n, img in enumerate(data["images"]):
@@ -53,15 +57,15 @@ def check_folder(data_dir: Path, options: SplitOptions, max_listed: int = 20) ->
     except DataError as exc:
         return [str(exc)]
     missing, corrupt = [], []
-    for path in split.image_paths:
-        p = Path(path)
+    for image_path in split.image_paths:
+        p = Path(image_path)
         if not p.is_file():
-            missing.append(path)
+            missing.append(image_path)
             continue
         with p.open("rb") as fh:
             head = fh.read(3)
         if head[:2] != b"\xff\xd8" and head[:3] != b"\x89PN":
-            corrupt.append(path)
+            corrupt.append(image_path)
     for label, paths in (("missing image", missing), ("not a JPEG/PNG image", corrupt)):
         problems.extend(f"{label}: {p}" for p in paths[:max_listed])
         if len(paths) > max_listed:

@@ -3,21 +3,64 @@
 from __future__ import annotations
 
 JOINT_NAMES = (
-    "Pelvis", "R_Hip", "R_Knee", "R_Ankle", "L_Hip", "L_Knee", "L_Ankle", "Torso", "Neck", "Nose",
-    "Head", "L_Shoulder", "L_Elbow", "L_Wrist", "R_Shoulder", "R_Elbow", "R_Wrist", "Thorax",
+    "Pelvis",
+    "R_Hip",
+    "R_Knee",
+    "R_Ankle",
+    "L_Hip",
+    "L_Knee",
+    "L_Ankle",
+    "Torso",
+    "Neck",
+    "Nose",
+    "Head",
+    "L_Shoulder",
+    "L_Elbow",
+    "L_Wrist",
+    "R_Shoulder",
+    "R_Elbow",
+    "R_Wrist",
+    "Thorax",
 )
 JOINT_NUM = 18
 ROOT_INDEX = 0
 L_SHOULDER, R_SHOULDER = 11, 14
 FLIP_PAIRS = ((1, 4), (2, 5), (3, 6), (14, 11), (15, 12), (16, 13))
 SKELETON = (
-    (0, 7), (7, 8), (8, 9), (9, 10), (8, 11), (11, 12), (12, 13), (8, 14), (14, 15), (15, 16),
-    (0, 1), (1, 2), (2, 3), (0, 4), (4, 5), (5, 6),
+    (0, 7),
+    (7, 8),
+    (8, 9),
+    (9, 10),
+    (8, 11),
+    (11, 12),
+    (12, 13),
+    (8, 14),
+    (14, 15),
+    (15, 16),
+    (0, 1),
+    (1, 2),
+    (2, 3),
+    (0, 4),
+    (4, 5),
+    (5, 6),
 )
 EVAL_JOINTS = tuple(range(17))  # Thorax (17) is dropped before scoring
 ACTIONS = (
-    "Directions", "Discussion", "Eating", "Greeting", "Phoning", "Posing", "Purchases", "Sitting",
-    "SittingDown", "Smoking", "Photo", "Waiting", "Walking", "WalkDog", "WalkTogether",
+    "Directions",
+    "Discussion",
+    "Eating",
+    "Greeting",
+    "Phoning",
+    "Posing",
+    "Purchases",
+    "Sitting",
+    "SittingDown",
+    "Smoking",
+    "Photo",
+    "Waiting",
+    "Walking",
+    "WalkDog",
+    "WalkTogether",
 )
 FIRST_ACTION_IDX = 2  # action_idx 2..16 <-> ACTIONS[0..14]
 TEST_SUBJECTS = {1: (11,), 2: (9, 11)}

@@ -27,11 +27,15 @@ class PoseErrorEvaluator:
 EVALUATORS = (
     PoseErrorEvaluator("mpjpe", "MPJPE", "none", "Protocol 2: root-relative MPJPE, no alignment"),
     PoseErrorEvaluator(
-        "pa-mpjpe", "PA MPJPE", "rigid",
+        "pa-mpjpe",
+        "PA MPJPE",
+        "rigid",
         "Protocol 1: rigid alignment (rotation + translation, no scale) as the official numbers",
     ),
     PoseErrorEvaluator(
-        "pa-mpjpe-similarity", "PA MPJPE (similarity, scaled)", "similarity",
+        "pa-mpjpe-similarity",
+        "PA MPJPE (similarity, scaled)",
+        "similarity",
         "scaled Procrustes alignment, as other toolkits report PA-MPJPE (lower than the official)",
     ),
 )

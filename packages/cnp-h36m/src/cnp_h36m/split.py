@@ -102,7 +102,9 @@ def build_split(data_dir: Path, options: SplitOptions) -> EvalSplit:
         for key, values in part.items():
             cols.setdefault(key, []).extend(values)
     if not cols.get("id"):
-        raise DataError(f"{data_dir}: the Protocol {options.protocol} test split is empty (no frame_idx % 64 == 0 images of subjects {subjects})")
+        raise DataError(
+            f"{data_dir}: the Protocol {options.protocol} test split is empty (no frame_idx % 64 == 0 images of subjects {subjects})"
+        )
     ids = np.array(cols["id"], dtype=np.int64)
     try:
         world = np.array(cols["joint_world"], dtype=np.float32)

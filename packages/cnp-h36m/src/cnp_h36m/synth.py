@@ -40,11 +40,28 @@ class SynthConfig:
 
 
 # Rest pose in the body frame (x: subject's left, y: forward, z: up), millimetres, 17 joints.
-_REST = np.array([
-    [0, 0, 0], [-130, 0, 0], [-130, 0, -440], [-130, 0, -880], [130, 0, 0], [130, 0, -440],
-    [130, 0, -880], [0, 0, 230], [0, 0, 480], [0, 60, 560], [0, 0, 680], [160, 0, 450],
-    [160, 0, 170], [160, 0, -80], [-160, 0, 450], [-160, 0, 170], [-160, 0, -80],
-], dtype=np.float64)
+_REST = np.array(
+    [
+        [0, 0, 0],
+        [-130, 0, 0],
+        [-130, 0, -440],
+        [-130, 0, -880],
+        [130, 0, 0],
+        [130, 0, -440],
+        [130, 0, -880],
+        [0, 0, 230],
+        [0, 0, 480],
+        [0, 60, 560],
+        [0, 0, 680],
+        [160, 0, 450],
+        [160, 0, 170],
+        [160, 0, -80],
+        [-160, 0, 450],
+        [-160, 0, 170],
+        [-160, 0, -80],
+    ],
+    dtype=np.float64,
+)
 _PARENT = (-1, 0, 1, 2, 0, 4, 5, 0, 7, 8, 9, 8, 11, 12, 8, 14, 15)
 
 # Per action: (hip flexion range, knee flexion range, shoulder raise range, elbow flexion range, lean), degrees
@@ -162,7 +179,13 @@ def render(px: np.ndarray, cam_xyz: np.ndarray, rng: np.random.Generator, f: flo
     cv2.fillConvexPoly(img, cv2.convexHull(torso), (70, 160, 90), lineType=cv2.LINE_AA)
     order = sorted(C.SKELETON, key=lambda e: -(cam_xyz[e[0], 2] + cam_xyz[e[1], 2]))
     for a, b in order:
-        side = "r" if a in (1, 2, 3, 14, 15, 16) or b in (1, 2, 3, 14, 15, 16) else "l" if a in (4, 5, 6, 11, 12, 13) or b in (4, 5, 6, 11, 12, 13) else "c"
+        side = (
+            "r"
+            if a in (1, 2, 3, 14, 15, 16) or b in (1, 2, 3, 14, 15, 16)
+            else "l"
+            if a in (4, 5, 6, 11, 12, 13) or b in (4, 5, 6, 11, 12, 13)
+            else "c"
+        )
         cv2.line(img, tuple(int(v) for v in px[a]), tuple(int(v) for v in px[b]), _COLORS[side], thick, cv2.LINE_AA)
     cv2.circle(img, tuple(int(v) for v in px[10]), int(thick * 1.3), (150, 190, 230), -1, cv2.LINE_AA)
     return img
@@ -206,17 +229,28 @@ def generate(out: Path, config: SynthConfig) -> dict[str, int]:
                         image_id = subject * 1_000_000 + len(images)
                         file_name = image_file_name(subject, action, sub, cam_idx, frame)
                         bbox = _bbox(px, margin=float(cam["f"][0]) * 120 / float(cam_xyz[:, 2].mean()))
-                        images.append({
-                            "id": image_id, "file_name": file_name, "width": WIDTH, "height": HEIGHT,
-                            "subject": subject, "action_name": name, "action_idx": action,
-                            "subaction_idx": sub, "cam_idx": cam_idx, "frame_idx": frame,
-                        })
+                        images.append(
+                            {
+                                "id": image_id,
+                                "file_name": file_name,
+                                "width": WIDTH,
+                                "height": HEIGHT,
+                                "subject": subject,
+                                "action_name": name,
+                                "action_idx": action,
+                                "subaction_idx": sub,
+                                "cam_idx": cam_idx,
+                                "frame_idx": frame,
+                            }
+                        )
                         annotations.append({"id": image_id, "image_id": image_id, "bbox": bbox, "keypoints_vis": [True] * 17})
                         if config.images:
                             path = out / "images" / file_name
                             path.parent.mkdir(parents=True, exist_ok=True)
                             picture = render(px, cam_xyz, prng, float(cam["f"][0]))
                             ok, buf = cv2.imencode(".jpg", picture, [cv2.IMWRITE_JPEG_QUALITY, config.jpeg_quality])
+                            if not ok:
+                                raise RuntimeError(f"JPEG encoding failed for {file_name}")
                             with atomic_path(path) as tmp:
                                 tmp.write_bytes(buf.tobytes())
                         counts["images"] += 1

@@ -19,9 +19,12 @@ def synth_command(
     variant: Annotated[str, typer.Option("--variant", "-v", help="Variant to generate.", autocompletion=variant_names)],
     out_path: Annotated[Path, typer.Option("--out", "-o", help="File (or folder for --form folder) to write.")],
     form: Annotated[
-        str, typer.Option(help="pth (training snapshot), zip-tar (published .tar), folder (extracted), tar (real tar), safetensors.")
+        str,
+        typer.Option(help="pth (training snapshot), zip-tar (published .tar), folder (extracted), tar (real tar), safetensors."),
     ] = "pth",
-    legacy_head: Annotated[bool, typer.Option("--legacy-head", help="Name head layers by position, like the M/L releases.")] = False,
+    legacy_head: Annotated[
+        bool, typer.Option("--legacy-head", help="Name head layers by position, like the M/L releases.")
+    ] = False,
     epoch: Annotated[int, typer.Option(help="Epoch stored in the file.")] = 0,
     seed: Annotated[int, typer.Option(help="Random seed of the weights.")] = 0,
 ) -> None:

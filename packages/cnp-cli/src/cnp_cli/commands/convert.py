@@ -14,9 +14,12 @@ from cnp_cli.console import err, user_errors
 @user_errors
 def convert_command(
     file: Annotated[Path, typer.Argument(help="Checkpoint in any readable format.")],
-    out_path: Annotated[Path, typer.Argument(metavar="OUT", help="*.safetensors, or *.pth / *.pth.tar / *.tar for a torch snapshot dict.")],
+    out_path: Annotated[
+        Path, typer.Argument(metavar="OUT", help="*.safetensors, or *.pth / *.pth.tar / *.tar for a torch snapshot dict.")
+    ],
     variant: Annotated[
-        str | None, typer.Option("--variant", "-v", help="Refuse unless the file fits this variant.", autocompletion=variant_names)
+        str | None,
+        typer.Option("--variant", "-v", help="Refuse unless the file fits this variant.", autocompletion=variant_names),
     ] = None,
 ) -> None:
     """Convert a checkpoint, writing canonical key names (remaps applied) and keeping the epoch."""

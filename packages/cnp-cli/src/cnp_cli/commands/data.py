@@ -43,7 +43,9 @@ def synth_command(
     if json_out:
         print_json({"out": str(out_dir), **counts})
     else:
-        err.print(f"wrote {out_dir}: {counts['images']} images, {counts['test_frames']} test frames, {counts['bbox_root_entries']} RootNet entries")
+        err.print(
+            f"wrote {out_dir}: {counts['images']} images, {counts['test_frames']} test frames, {counts['bbox_root_entries']} RootNet entries"
+        )
 
 
 @app.command("check")

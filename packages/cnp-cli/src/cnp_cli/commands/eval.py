@@ -23,15 +23,21 @@ def _workers(value: str) -> int | None:
 
 @user_errors
 def eval_command(
-    variant: Annotated[str, typer.Option("--variant", "-v", help="Model variant (XS, S, M, L or a plugin's).", autocompletion=variant_names)],
-    checkpoint: Annotated[list[Path] | None, typer.Option("--checkpoint", "-c", help="Checkpoint file or folder; repeatable.")] = None,
+    variant: Annotated[
+        str, typer.Option("--variant", "-v", help="Model variant (XS, S, M, L or a plugin's).", autocompletion=variant_names)
+    ],
+    checkpoint: Annotated[
+        list[Path] | None, typer.Option("--checkpoint", "-c", help="Checkpoint file or folder; repeatable.")
+    ] = None,
     model_dir: Annotated[Path | None, typer.Option(help="Folder of snapshot_{N}.pth.tar files (with --epochs).")] = None,
     epochs: Annotated[str | None, typer.Option(help="Epoch N, inclusive range N-M, or list N,M (with --model-dir).")] = None,
     data_dir: Annotated[Path, typer.Option(help="Human3.6M folder (images/, annotations/, bbox_root/).")] = Path("data/Human36M"),
     protocol: Annotated[int, typer.Option(help="1: S11, PA MPJPE; 2: S9+S11, MPJPE.")] = 2,
     flip: Annotated[bool, typer.Option("--flip/--no-flip", help="Flip test (average with the mirrored image).")] = True,
     bbox: Annotated[str, typer.Option(help="gt: ground-truth boxes and root; rootnet: RootNet boxes and root.")] = "gt",
-    bbox_root: Annotated[Path | None, typer.Option(help="RootNet file (default: DATA_DIR/bbox_root/bbox_root_human36m_output.json).")] = None,
+    bbox_root: Annotated[
+        Path | None, typer.Option(help="RootNet file (default: DATA_DIR/bbox_root/bbox_root_human36m_output.json).")
+    ] = None,
     alignment: Annotated[
         str | None, typer.Option(help="Override the protocol's alignment: none, rigid (official P1) or similarity (scaled).")
     ] = None,
@@ -39,10 +45,16 @@ def eval_command(
     workers: Annotated[str, typer.Option(help="DataLoader processes, or auto.")] = "auto",
     device: Annotated[str, typer.Option(help="auto (CUDA if available), cpu, cuda, cuda:N.")] = "auto",
     output: Annotated[Path, typer.Option(help="Folder for run folders (metrics.json + result file).")] = Path("output/result"),
-    optimize: Annotated[bool, typer.Option("--optimize/--no-optimize", help="Inference-optimised model (same weights) or the literal one.")] = True,
+    optimize: Annotated[
+        bool, typer.Option("--optimize/--no-optimize", help="Inference-optimised model (same weights) or the literal one.")
+    ] = True,
     dataset: Annotated[str, typer.Option(help="Registered dataset.")] = "h36m",
-    json_out: Annotated[bool, typer.Option("--json", help="Print the list of metrics records as one JSON document on stdout.")] = False,
-    demo: Annotated[bool, typer.Option("--demo", help="Use a built-in synthetic dataset and random weights (pipeline check only).")] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the list of metrics records as one JSON document on stdout.")
+    ] = False,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Use a built-in synthetic dataset and random weights (pipeline check only).")
+    ] = False,
 ) -> None:
     """Evaluate checkpoints on the Human3.6M test split and write metrics.json + the official result file."""
     from cnp_core import get_variant
@@ -64,7 +76,9 @@ def eval_command(
         from cnp_cli.demo import demo_checkpoint, demo_data, demo_root
 
         root = demo_root()
-        err.print("[bold yellow]demo:[/] synthetic Human3.6M and RANDOM weights: the numbers check the pipeline only, they say nothing about the model.")
+        err.print(
+            "[bold yellow]demo:[/] synthetic Human3.6M and RANDOM weights: the numbers check the pipeline only, they say nothing about the model."
+        )
         data_dir = demo_data(root)
         paths = paths or [demo_checkpoint(root, spec.name)]
     elif model_dir is not None or epochs is not None:
@@ -77,7 +91,9 @@ def eval_command(
         variant=spec,
         data_dir=data_dir,
         split=SplitOptions(protocol=protocol, bbox_source=bbox, bbox_root_file=bbox_root, input_shape=spec.input_shape),
-        inference=InferenceConfig(batch_size=batch_size, workers=_workers(workers), device=device, flip=flip, batched_flip=optimize),
+        inference=InferenceConfig(
+            batch_size=batch_size, workers=_workers(workers), device=device, flip=flip, batched_flip=optimize
+        ),
         dataset=dataset,
         alignment=alignment,
         output_dir=output,
@@ -106,7 +122,9 @@ def _show(record: dict[str, Any], result: Any) -> None:
         f"{record['metric']} ({record['alignment']} alignment), {record['bbox_source']} boxes, flip {'on' if record['flip'] else 'off'}"
     )
     out.print(f"\n[bold]{title}[/]")
-    out.print(f"tot (frame-wise): [bold]{record['total_mm']:.2f} mm[/]   action-wise average: {record['action_mean_mm']:.2f} mm   samples: {record['num_samples']}")
+    out.print(
+        f"tot (frame-wise): [bold]{record['total_mm']:.2f} mm[/]   action-wise average: {record['action_mean_mm']:.2f} mm   samples: {record['num_samples']}"
+    )
     table = Table(title="per action (mm)")
     table.add_column("action")
     table.add_column(record["metric"], justify="right")

@@ -59,7 +59,20 @@ def variants_command(
     from rich.table import Table
 
     table = Table(title="ConvNeXtPose variants (params and GMACs measured on the 256x256 model)")
-    for col in ("variant", "depths", "dims", "head", "UP", "output", "depth", "params", "GMACs", "paper P2 MPJPE", "paper P1 PA", "plugin"):
+    for col in (
+        "variant",
+        "depths",
+        "dims",
+        "head",
+        "UP",
+        "output",
+        "depth",
+        "params",
+        "GMACs",
+        "paper P2 MPJPE",
+        "paper P1 PA",
+        "plugin",
+    ):
         table.add_column(col)
     for r in rows:
         table.add_row(

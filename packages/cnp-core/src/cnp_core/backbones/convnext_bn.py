@@ -57,8 +57,6 @@ class ConvNeXtBN(nn.Module):
         self.out_channels = int(dims[-1])
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for down, stage in zip(self.downsample_layers, self.stages):
+        for down, stage in zip(self.downsample_layers, self.stages, strict=True):
             x = stage(down(x))
         return self.norm(x)
-
-

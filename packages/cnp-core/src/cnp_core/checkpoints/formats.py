@@ -131,9 +131,7 @@ class TarFormat:
                 members = [m for m in tf.getmembers() if m.isfile()]
                 pkl = [m for m in members if m.name.endswith("data.pkl")]
                 if len(pkl) != 1:
-                    raise CheckpointError(
-                        f"{path}: the tar holds {len(pkl)} torch folders (data.pkl); expected exactly one"
-                    )
+                    raise CheckpointError(f"{path}: the tar holds {len(pkl)} torch folders (data.pkl); expected exactly one")
                 root = pkl[0].name[: -len("data.pkl")].rstrip("/")
                 files = []
                 for m in members:
@@ -186,10 +184,8 @@ class SafetensorsFormat:
                 meta = json.loads(fh.read(size)).get("__metadata__", {}) or {}
         except (SafetensorError, ValueError, OSError) as exc:
             raise CheckpointError(f"{path}: corrupt safetensors file ({exc}); re-create it") from None
-        epoch = meta.get("epoch")
-        return RawCheckpoint(
-            dict(state), self.name, str(path), int(epoch) if str(epoch).isdigit() else None, dict(meta)
-        )
+        epoch = str(meta.get("epoch", ""))
+        return RawCheckpoint(dict(state), self.name, str(path), int(epoch) if epoch.isdigit() else None, dict(meta))
 
 
 BUILTIN_FORMATS: tuple[CheckpointFormat, ...] = (

@@ -115,7 +115,9 @@ def mismatch_message(info: CheckpointInfo, variant: Variant, shape_diff: ShapeDi
     return f"{info.path} does not fit variant {variant.name}: {looks}; {shape_diff.summary()}{fix}"
 
 
-def check_fits(info: CheckpointInfo, state: dict[str, torch.Tensor], variant: Variant, host: PluginHost | None = None) -> ShapeDiff:
+def check_fits(
+    info: CheckpointInfo, state: dict[str, torch.Tensor], variant: Variant, host: PluginHost | None = None
+) -> ShapeDiff:
     """Raise :class:`CheckpointMismatchError` unless ``state`` has exactly ``variant``'s tensors."""
     shape_diff = diff(shapes_of(state), expected_shapes(variant, host))
     if not shape_diff.fits:

@@ -61,9 +61,7 @@ def diff(file_shapes: Shapes, model_shapes: Shapes) -> ShapeDiff:
     missing = tuple(k for k in model_shapes if k not in file_shapes)
     unexpected = tuple(k for k in file_shapes if k not in model_shapes)
     wrong = tuple(
-        (k, file_shapes[k], model_shapes[k])
-        for k in model_shapes
-        if k in file_shapes and file_shapes[k] != model_shapes[k]
+        (k, file_shapes[k], model_shapes[k]) for k in model_shapes if k in file_shapes and file_shapes[k] != model_shapes[k]
     )
     return ShapeDiff(missing, unexpected, wrong)
 

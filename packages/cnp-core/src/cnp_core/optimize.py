@@ -128,9 +128,4 @@ def optimize_for_inference(model: nn.Module) -> tuple[nn.Module, list[str]]:
     return optimized, optimized.notes
 
 
-def equal_outputs(a: torch.Tensor, b: torch.Tensor) -> float:
-    """Largest absolute difference (a test helper)."""
-    return float((a - b).abs().max())
-
-
-__all__: list[Any] = ["OptimizedPoseModel", "fold_batchnorm", "optimize_for_inference", "upsample_matrix"]
+__all__ = ["OptimizedPoseModel", "fold_batchnorm", "optimize_for_inference", "upsample_matrix"]

@@ -270,7 +270,5 @@ def _rootnet_entry(image_id: int, bbox: Sequence[float], cam_xyz: np.ndarray, rn
     box = process_bbox(np.array(bbox), WIDTH, HEIGHT)
     assert box is not None
     box = box * (1 + rng.normal(0, 0.01, size=4))
-    thorax = (cam_xyz[C.L_SHOULDER] + cam_xyz[C.R_SHOULDER]) / 2  # unused by RootNet; keeps shape honest
-    del thorax
     root = cam_xyz[C.ROOT_INDEX] + rng.normal(0, [15, 15, 40])
     return {"image_id": image_id, "bbox": box.tolist(), "root_cam": root.tolist()}

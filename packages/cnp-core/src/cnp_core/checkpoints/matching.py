@@ -20,7 +20,7 @@ def shapes_of(state: dict[str, torch.Tensor]) -> Shapes:
 
 
 @lru_cache(maxsize=64)
-def _expected(variant: Variant, host_id: int, host: PluginHost | None) -> tuple[tuple[str, tuple[int, ...]], ...]:
+def _expected(variant: Variant, host: PluginHost | None) -> tuple[tuple[str, tuple[int, ...]], ...]:
     from cnp_core.model import build_model
 
     with torch.device("meta"):
@@ -30,7 +30,7 @@ def _expected(variant: Variant, host_id: int, host: PluginHost | None) -> tuple[
 
 def expected_shapes(variant: Variant, host: PluginHost | None = None) -> Shapes:
     """State-dict shapes of ``variant``'s model, built on the meta device (no memory, no weights)."""
-    return dict(_expected(variant, id(host), host))
+    return dict(_expected(variant, host))
 
 
 @dataclass(frozen=True)

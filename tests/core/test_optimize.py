@@ -7,7 +7,7 @@ import torch
 
 import cnp_core
 from cnp_core.checkpoints.synthetic import random_state_dict
-from cnp_core.engine import InferenceConfig, _forward
+from cnp_core.engine import InferenceConfig, forward_coords
 from cnp_core.optimize import optimize_for_inference, upsample_matrix
 
 
@@ -31,8 +31,8 @@ def test_optimized_equals_literal(name: str, batch: int, flip: bool) -> None:
     x = torch.randn(batch, 3, *variant.input_shape) * 60
     pairs = ((1, 4), (2, 5), (3, 6), (14, 11), (15, 12), (16, 13))
     with torch.inference_mode():
-        ref = _forward(literal, x, InferenceConfig(flip=flip, batched_flip=False), pairs, variant.output_shape[1])
-        out = _forward(optimized, x, InferenceConfig(flip=flip, batched_flip=True), pairs, variant.output_shape[1])
+        ref = forward_coords(literal, x, InferenceConfig(flip=flip, batched_flip=False), pairs, variant.output_shape[1])
+        out = forward_coords(optimized, x, InferenceConfig(flip=flip, batched_flip=True), pairs, variant.output_shape[1])
     assert (ref - out).abs().max().item() < 1e-4
 
 

@@ -134,3 +134,43 @@ def test_oracle_gives_ground_truth(h36m_dir: Path, grid: int, flip: bool, protoc
     assert result.num_samples == len(split) == (120 if protocol == 2 else 60)
     assert result.total_mm < 1.0
     assert all(v is not None and v < 2.0 for v in result.per_action_mm.values())
+
+
+def test_predict_pose_recovers_camera_joints(h36m_dir: Path) -> None:
+    """``predict_pose`` with the true camera and root depth maps the oracle's output back to GT (mm, px)."""
+    import dataclasses
+
+    from cnp_core.patches import crop_patch, normalize, process_bbox
+    from cnp_core.predict import PoseInput, load_image, predict_pose
+    from cnp_h36m.dataset import Human36M
+
+    split = Human36M().load_split(h36m_dir, SplitOptions(protocol=2))
+    i = 7
+    image = load_image(split.image_paths[i])
+    raw = tuple(float(v) for v in split.bboxes[i])
+    crop = process_bbox(np.array(raw), image.shape[1], image.shape[0])
+    assert crop is not None
+    one = dataclasses.replace(split.subset(np.array([i])), bboxes=crop[None])
+    coords = gt_heatmap_coords(one, 64)[0]
+    flipped = coords.copy()
+    flipped[:, 0] = 63 - flipped[:, 0]
+    for a, b in split.flip_pairs:
+        flipped[[a, b]] = flipped[[b, a]]
+    patch = torch.from_numpy(normalize(crop_patch(image, tuple(float(v) for v in crop), (256, 256))))
+    table = {_key(patch): encode(coords, 64), _key(torch.flip(patch[None], dims=[3])[0]): encode(flipped, 64)}
+    model = build_model("oracle-64", host=build_host([("oracle", OraclePlugin(table))]))
+    options = PoseInput(
+        bbox=raw,  # type: ignore[arg-type]
+        root_depth_mm=float(split.root_cam[i, 2]),
+        focal=(float(split.focal[i, 0]), float(split.focal[i, 1])),
+        principal_point=(float(split.center[i, 0]), float(split.center[i, 1])),
+        flip=True,
+        device="cpu",
+    )
+    pred = predict_pose(model, model.variant, image, options, flip_pairs=split.flip_pairs)
+    assert np.abs(pred.joints_cam_mm - split.joint_cam[i]).max() < 1.0
+    cam = split.joint_cam[i].astype(np.float64)
+    pixels = cam[:, :2] / cam[:, 2:] * split.focal[i] + split.center[i]
+    assert np.abs(pred.joints_2d_px - pixels).max() < 0.05
+    assert np.allclose(pred.joints_3d_mm, pred.joints_cam_mm - pred.joints_cam_mm[0])
+    assert pred.crop_box == pytest.approx(tuple(crop)) and not pred.root_depth_estimated

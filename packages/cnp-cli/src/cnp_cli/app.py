@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cnp_cli.commands import checkpoints, convert, data, inspect, plugins, variants
+from cnp_cli.commands import benchmark, checkpoints, compare, convert, data, inspect, plugins, predict, report, variants
 
 app = typer.Typer(
     name="cnp",
@@ -26,6 +26,10 @@ def _register_eval_commands() -> None:
     from cnp_cli.commands import eval as eval_cmd
 
     app.command("eval")(eval_cmd.eval_command)
+    app.command("compare")(compare.compare_command)
+    app.command("report")(report.report_command)
+    app.command("benchmark")(benchmark.benchmark_command)
+    app.command("predict")(predict.predict_command)
 
 
 _register_eval_commands()

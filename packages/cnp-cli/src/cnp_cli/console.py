@@ -13,7 +13,8 @@ import typer
 from rich.console import Console
 
 err = Console(stderr=True, highlight=False)
-out = Console(highlight=False, soft_wrap=True)
+# Piped output keeps whole tables (rich would otherwise assume 80 columns).
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -169,7 +169,7 @@ def predict_coords(
                 if bad:
                     raise DataError(bad[0])
                 images = images.to(device, non_blocking=True)
-                coords = _forward(model, images, config, flip_pairs, output_width).float().cpu().numpy()
+                coords = forward_coords(model, images, config, flip_pairs, output_width).float().cpu().numpy()
                 if result.shape[1] == 0:
                     result = np.zeros((len(idx), coords.shape[1], 3), dtype=np.float32)
                 rows = [position[int(s)] for s in sample_ids]
@@ -180,13 +180,14 @@ def predict_coords(
     return result
 
 
-def _forward(
+def forward_coords(
     model: nn.Module,
     images: torch.Tensor,
     config: InferenceConfig,
     flip_pairs: Sequence[tuple[int, int]],
     output_width: int,
 ) -> torch.Tensor:
+    """One batch -> (N, J, 3) coordinates; with ``config.flip`` averaged with the mirrored prediction."""
     if not config.flip:
         out: torch.Tensor = model(images)
         return out

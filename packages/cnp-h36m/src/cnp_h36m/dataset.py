@@ -19,6 +19,10 @@ class Human36M:
     description = "Human3.6M (parsed PoseNet/ConvNeXtPose release): Protocol 1 and 2 test splits"
     metric_names = C.METRIC_NAMES
     default_alignment = C.DEFAULT_ALIGNMENT
+    joint_names = C.JOINT_NAMES
+    skeleton = C.SKELETON
+    flip_pairs = C.FLIP_PAIRS
+    root_index = C.ROOT_INDEX
 
     def input_files(self, data_dir: Path, options: SplitOptions) -> list[Path]:
         """Every file the split depends on (its cache key covers them)."""

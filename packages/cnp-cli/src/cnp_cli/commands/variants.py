@@ -9,38 +9,39 @@ import typer
 from cnp_cli.console import out, print_json, user_errors
 
 
-def variant_rows() -> list[dict[str, Any]]:
-    """One record per registered variant: configuration, measured params/GMACs, paper numbers."""
-    from cnp_core import build_model, get_host
+def variant_row(v: Any, plugin: str | None = None) -> dict[str, Any]:
+    """One variant's configuration, measured params/GMACs and paper numbers."""
+    from cnp_core import build_model
     from cnp_core.measure import count_gmacs, count_params
 
-    rows = []
-    for entry in get_host().registry("variant").entries():
-        v = entry.obj
-        model = build_model(v)
-        bb, hd = v.backbone_kwargs, v.head_kwargs
-        rows.append(
-            {
-                "name": v.name,
-                "backbone": v.backbone,
-                "depths": list(bb.get("depths", [])),
-                "dims": list(bb.get("dims", [])),
-                "head": v.head,
-                "head_channels": hd.get("channels"),
-                "upsample_layers": getattr(model.head, "upsample_layers", None),
-                "output_shape": list(v.output_shape),
-                "depth_dim": v.depth_dim,
-                "input_shape": list(v.input_shape),
-                "joint_num": v.joint_num,
-                "params_m": round(count_params(model) / 1e6, 3),
-                "gmacs": round(count_gmacs(model, v.input_shape), 3),
-                "paper_mpjpe_p2_mm": v.paper.mpjpe_p2_mm,
-                "paper_pa_mpjpe_p1_mm": v.paper.pa_mpjpe_p1_mm,
-                "paper_source": v.paper.source,
-                "plugin": entry.plugin,
-            }
-        )
-    return rows
+    model = build_model(v)
+    bb, hd = v.backbone_kwargs, v.head_kwargs
+    return {
+        "name": v.name,
+        "backbone": v.backbone,
+        "depths": list(bb.get("depths", [])),
+        "dims": list(bb.get("dims", [])),
+        "head": v.head,
+        "head_channels": hd.get("channels"),
+        "upsample_layers": getattr(model.head, "upsample_layers", None),
+        "output_shape": list(v.output_shape),
+        "depth_dim": v.depth_dim,
+        "input_shape": list(v.input_shape),
+        "joint_num": v.joint_num,
+        "params_m": round(count_params(model) / 1e6, 3),
+        "gmacs": round(count_gmacs(model, v.input_shape), 3),
+        "paper_mpjpe_p2_mm": v.paper.mpjpe_p2_mm,
+        "paper_pa_mpjpe_p1_mm": v.paper.pa_mpjpe_p1_mm,
+        "paper_source": v.paper.source,
+        "plugin": plugin,
+    }
+
+
+def variant_rows() -> list[dict[str, Any]]:
+    """One record per registered variant."""
+    from cnp_core import get_host
+
+    return [variant_row(entry.obj, entry.plugin) for entry in get_host().registry("variant").entries()]
 
 
 def _fmt(x: object) -> str:

@@ -1,0 +1,74 @@
+"""``cnp compare``: finished runs side by side, with deltas to a baseline and to the paper."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cnp_cli.console import err, out, print_json, user_errors
+
+
+def _mm(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "-"
+    return f"{value:+.2f}" if signed else f"{value:.2f}"
+
+
+@user_errors
+def compare_command(
+    runs: Annotated[list[Path], typer.Argument(help="Run folders written by `cnp eval`, or their metrics.json files.")],
+    baseline: Annotated[
+        str | None,
+        typer.Option(help="Baseline run: a variant name, a run folder name or a 1-based position (default: the first)."),
+    ] = None,
+    plot: Annotated[Path | None, typer.Option(help="Also draw per-action grouped bars and totals to this PNG.")] = None,
+    allow_mixed: Annotated[bool, typer.Option("--allow-mixed", help="Compare runs of different protocols or metrics.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the comparison as one JSON document on stdout.")] = False,
+) -> None:
+    """Compare evaluation runs: totals, deltas to the baseline and the paper, and all 15 actions."""
+    from cnp_core.comparison import compare_runs, load_run
+
+    comparison = compare_runs([load_run(r) for r in runs], baseline=baseline, allow_mixed=allow_mixed)
+    if plot is not None:
+        from cnp_cli.plots import comparison_plot
+
+        comparison["plot"] = str(comparison_plot(comparison, plot))
+        err.print(f"plot written to {plot}")
+    if json_out:
+        print_json(comparison)
+        return
+    show_comparison(comparison)
+
+
+def show_comparison(comparison: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    rows = comparison["rows"]
+    if comparison["mixed"]:
+        err.print("[yellow]warning:[/] these runs measure different things (--allow-mixed); deltas mix metrics")
+    table = Table(title=f"Runs (baseline: {comparison['baseline']})")
+    for name in ("run", "variant", "epoch", "protocol", "metric", "total mm", "Δ base mm", "Δ base %", "paper mm", "Δ paper mm"):
+        table.add_column(name, justify="left" if name in ("run", "variant", "metric") else "right")
+    for r in rows:
+        table.add_row(
+            r["label"],
+            str(r["variant"]),
+            "-" if r["epoch"] is None else str(r["epoch"]),
+            str(r["protocol"]),
+            str(r["metric"]),
+            _mm(r["total_mm"]),
+            _mm(r["delta_mm"], signed=True),
+            "-" if r["delta_pct"] is None else f"{r['delta_pct']:+.1f}%",
+            _mm(r["paper_mm"]),
+            _mm(r["paper_delta_mm"], signed=True),
+        )
+    out.print(table)
+    actions = Table(title="Per action (mm)")
+    actions.add_column("action")
+    for r in rows:
+        actions.add_column(r["label"], justify="right")
+    for name in comparison["actions"]:
+        actions.add_row(name, *(_mm(r["per_action_mm"].get(name)) for r in rows))
+    out.print(actions)

@@ -1,0 +1,31 @@
+"""``cnp report``: a Markdown write-up of finished runs with PNG plots beside it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cnp_cli.console import err, print_json, user_errors
+
+
+@user_errors
+def report_command(
+    runs: Annotated[list[Path], typer.Argument(help="Run folders written by `cnp eval`, or their metrics.json files.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Markdown file to write; plots go beside it.")] = Path("report.md"),
+    baseline: Annotated[
+        str | None, typer.Option(help="Baseline run (variant name, run folder name or 1-based position).")
+    ] = None,
+    title: Annotated[str | None, typer.Option(help="Report title.")] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print what was written as JSON on stdout.")] = False,
+) -> None:
+    """Environment, variant configurations, totals, the 15-action table, paper deltas and plots."""
+    from cnp_cli.report import build_report
+    from cnp_core.comparison import load_run
+
+    written = build_report([load_run(r) for r in runs], out, baseline=baseline, title=title)
+    if json_out:
+        print_json(written)
+    else:
+        err.print(f"report written to {written['report']} with {len(written['plots'])} plot(s)")

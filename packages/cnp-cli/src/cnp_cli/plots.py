@@ -1,0 +1,95 @@
+"""Headless matplotlib figures: per-action comparison bars and pose renderings, saved atomically."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cnp_core.atomic import atomic_path
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig: Any, path: Path) -> Path:
+    plt = _pyplot()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return Path(path)
+
+
+def comparison_plot(comparison: dict[str, Any], path: Path) -> Path:
+    """Grouped bars: one group per action (plus the total), one bar per run; the paper's totals marked."""
+    plt = _pyplot()
+    rows, actions = comparison["rows"], comparison["actions"]
+    groups = [*actions, "Total"]
+    width = 0.8 / max(1, len(rows))
+    fig, ax = plt.subplots(figsize=(max(8.0, 0.75 * len(groups) * max(1, len(rows)) ** 0.5), 4.5))
+    x = np.arange(len(groups))
+    for k, row in enumerate(rows):
+        values = [row["per_action_mm"].get(a) for a in actions] + [row["total_mm"]]
+        heights = [np.nan if v is None else v for v in values]
+        ax.bar(x + (k - (len(rows) - 1) / 2) * width, heights, width, label=row["label"])
+        if row["paper_mm"] is not None:
+            pos = x[-1] + (k - (len(rows) - 1) / 2) * width
+            ax.plot([pos - width / 2, pos + width / 2], [row["paper_mm"]] * 2, color="black", linewidth=2)
+    metric = rows[0]["metric"] if rows else ""
+    ax.set_xticks(x, groups, rotation=45, ha="right")
+    ax.set_ylabel(f"{metric} (mm)")
+    ax.set_title(f"{metric} per action (black line: paper)" if any(r["paper_mm"] for r in rows) else f"{metric} per action")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.grid(axis="y", alpha=0.3)
+    return _save(fig, path)
+
+
+def pose_plot(
+    image_bgr: np.ndarray,
+    joints_2d: np.ndarray,
+    joints_3d: np.ndarray,
+    skeleton: Sequence[tuple[int, int]],
+    path: Path,
+    bbox: Sequence[float] | None = None,
+) -> Path:
+    """The 2D skeleton over the image and a 3D view of the root-relative pose (camera axes: y down)."""
+    plt = _pyplot()
+    fig = plt.figure(figsize=(11, 5))
+    ax2 = fig.add_subplot(1, 2, 1)
+    ax2.imshow(image_bgr[:, :, ::-1])
+    colors = plt.get_cmap("tab20")(np.linspace(0, 1, max(1, len(skeleton))))
+    for (a, b), color in zip(skeleton, colors, strict=False):
+        ax2.plot(joints_2d[[a, b], 0], joints_2d[[a, b], 1], color=color, linewidth=2.5)
+    ax2.scatter(joints_2d[:, 0], joints_2d[:, 1], s=12, color="white", edgecolors="black", zorder=3)
+    if bbox is not None:
+        x, y, w, h = bbox
+        ax2.add_patch(plt.Rectangle((x, y), w, h, fill=False, edgecolor="yellow", linewidth=1.5))
+    ax2.set_axis_off()
+    ax2.set_title("2D joints")
+    ax3 = fig.add_subplot(1, 2, 2, projection="3d")
+    # camera X right, Y down, Z forward -> plot X, Z (depth), -Y (up)
+    xs, ys, zs = joints_3d[:, 0], joints_3d[:, 2], -joints_3d[:, 1]
+    for (a, b), color in zip(skeleton, colors, strict=False):
+        ax3.plot(xs[[a, b]], ys[[a, b]], zs[[a, b]], color=color, linewidth=2.5)
+    ax3.scatter(xs, ys, zs, s=10, color="black")
+    span = float(max(np.ptp(xs), np.ptp(ys), np.ptp(zs), 1.0)) / 2
+    mid = [(v.max() + v.min()) / 2 for v in (xs, ys, zs)]
+    ax3.set_xlim(mid[0] - span, mid[0] + span)
+    ax3.set_ylim(mid[1] - span, mid[1] + span)
+    ax3.set_zlim(mid[2] - span, mid[2] + span)
+    ax3.set_xlabel("X (mm)")
+    ax3.set_ylabel("Z depth (mm)")
+    ax3.set_zlabel("-Y up (mm)")
+    ax3.set_title("3D joints, root-relative")
+    return _save(fig, path)
+
+
+__all__ = ["comparison_plot", "pose_plot"]

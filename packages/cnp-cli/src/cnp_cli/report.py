@@ -1,0 +1,139 @@
+"""A Markdown report of finished runs: environment, variants, results, the paper, plots beside it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from cnp_core.atomic import write_text
+from cnp_core.comparison import Run, compare_runs, setting
+
+
+def _mm(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "-"
+    return f"{value:+.2f}" if signed else f"{value:.2f}"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _environment(runs: Sequence[Run]) -> list[str]:
+    keys: list[str] = []
+    for run in runs:
+        keys += [k for k in run.record.get("versions", {}) if k not in keys]
+    rows = []
+    for key in keys:
+        values = sorted({str(run.record.get("versions", {}).get(key, "-")) for run in runs})
+        rows.append((key, ", ".join(values)))
+    devices = sorted({str(run.record.get("device", "-")) for run in runs})
+    rows.append(("device", ", ".join(devices)))
+    rows.append(("optimized model", ", ".join(sorted({str(run.record.get("optimized", "-")) for run in runs}))))
+    return _table(("component", "version / value"), rows)
+
+
+def _variants(runs: Sequence[Run]) -> list[str]:
+    from cnp_cli.commands.variants import variant_row
+    from cnp_core import get_variant
+    from cnp_core.errors import UnknownNameError
+
+    rows = []
+    for name in dict.fromkeys(str(run.record["variant"]) for run in runs):
+        try:
+            v = variant_row(get_variant(name))
+        except UnknownNameError:
+            rows.append((name, "not registered here", "-", "-", "-", "-", "-", "-"))
+            continue
+        rows.append(
+            (
+                v["name"],
+                v["backbone"],
+                "/".join(map(str, v["depths"])),
+                "/".join(map(str, v["dims"])),
+                f"{v['head']} ({v['head_channels']} ch)",
+                f"{v['output_shape'][0]}x{v['output_shape'][1]}x{v['depth_dim']}",
+                f"{v['params_m']:.3f}",
+                f"{v['gmacs']:.3f}",
+            )
+        )
+    return _table(("variant", "backbone", "depths", "dims", "head", "heatmap", "params (M)", "GMACs"), rows)
+
+
+def build_report(runs: Sequence[Run], out: Path, *, baseline: str | None = None, title: str | None = None) -> dict[str, Any]:
+    """Write ``out`` (Markdown) and one PNG per protocol/metric group beside it; returns what was written."""
+    from cnp_cli.plots import comparison_plot
+
+    out = Path(out)
+    groups: dict[tuple[Any, ...], list[Run]] = {}
+    for run in runs:
+        groups.setdefault(setting(run.record), []).append(run)
+    lines = [f"# {title or 'ConvNeXtPose evaluation report'}", ""]
+    lines.append(f"Generated {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC by `cnp report` from {len(runs)} run(s).")
+    lines += ["", "## Environment", "", *_environment(runs), "", "## Variants", "", *_variants(runs), ""]
+    plots: list[str] = []
+    paper_rows = []
+    for (dataset, protocol, metric, alignment), members in groups.items():
+        base = baseline if baseline and any(baseline in (r.label, str(r.record["variant"])) for r in members) else None
+        comparison = compare_runs(members, baseline=base)
+        heading = f"{dataset} Protocol {protocol}: {metric} ({alignment} alignment)"
+        plot = out.with_name(f"{out.stem}_{_slug(f'p{protocol} {metric} {alignment}')}.png")
+        comparison_plot(comparison, plot)
+        plots.append(str(plot))
+        lines += [f"## {heading}", "", f"Baseline: `{comparison['baseline']}`.", ""]
+        rows = [
+            (
+                f"`{r['label']}`",
+                r["variant"],
+                "-" if r["epoch"] is None else r["epoch"],
+                r["bbox_source"] or "-",
+                {True: "on", False: "off"}.get(r["flip"], "-"),
+                r["num_samples"] or "-",
+                _mm(r["total_mm"]),
+                _mm(r["action_mean_mm"]),
+                _mm(r["delta_mm"], signed=True),
+                "-" if r["delta_pct"] is None else f"{r['delta_pct']:+.1f}%",
+            )
+            for r in comparison["rows"]
+        ]
+        header = ("run", "variant", "epoch", "boxes", "flip", "samples", "total mm", "action mean mm", "Δ base mm", "Δ base %")
+        lines += _table(header, rows)
+        lines += ["", f"Per action ({metric}, mm):", ""]
+        action_rows = [(a, *(_mm(r["per_action_mm"].get(a)) for r in comparison["rows"])) for a in comparison["actions"]]
+        action_rows.append(("**Total**", *(f"**{_mm(r['total_mm'])}**" for r in comparison["rows"])))
+        lines += _table(("action", *(f"`{r['label']}`" for r in comparison["rows"])), action_rows)
+        lines += ["", f"![{heading}]({plot.name})", ""]
+        paper_rows += [
+            (
+                r["variant"],
+                f"P{protocol} {metric}",
+                f"`{r['label']}`",
+                _mm(r["total_mm"]),
+                _mm(r["paper_mm"]),
+                _mm(r["paper_delta_mm"], signed=True),
+                r["paper_source"] or "-",
+            )
+            for r in comparison["rows"]
+        ]
+    lines += ["## Comparison with the paper", ""]
+    lines += _table(("variant", "metric", "run", "ours mm", "paper mm", "Δ mm", "source"), paper_rows)
+    lines += [
+        "",
+        "`-`: no figure was published for that variant and protocol. Runs with random weights or synthetic",
+        "data check the pipeline only and are not comparable to published figures.",
+        "",
+    ]
+    write_text(out, "\n".join(lines))
+    return {"report": str(out), "plots": plots, "runs": [r.label for r in runs], "groups": len(groups)}
+
+
+__all__ = ["build_report"]

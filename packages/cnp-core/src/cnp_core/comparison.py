@@ -1,0 +1,143 @@
+"""Compare finished evaluation runs: totals, per-action errors, deltas to a baseline and to the paper."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cnp_core.errors import CnpError, DataError, UnknownNameError
+from cnp_core.plugins import PluginHost, registry
+
+METRICS_FILE = "metrics.json"
+REQUIRED_FIELDS = ("variant", "protocol", "metric", "alignment", "total_mm", "per_action_mm")
+# The paper reports Protocol 2 without alignment and Protocol 1 with rigid alignment.
+PAPER_FIELDS = {(2, "none"): "mpjpe_p2_mm", (1, "rigid"): "pa_mpjpe_p1_mm"}
+
+
+@dataclass(frozen=True)
+class Run:
+    """One finished run: its ``metrics.json`` record and a short label (the run folder's name)."""
+
+    label: str
+    path: Path
+    record: dict[str, Any]
+
+
+def load_run(path: str | Path) -> Run:
+    """A run folder (holding metrics.json) or a metrics.json file; clear errors for anything else."""
+    path = Path(path)
+    file = path / METRICS_FILE if path.is_dir() else path
+    if not file.is_file():
+        hint = "a run folder written by `cnp eval` (it holds metrics.json) or a metrics.json file"
+        raise DataError(f"{path} is not {hint}" if path.exists() else f"{path} does not exist; pass {hint}")
+    try:
+        record = json.loads(file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(f"{file} is not valid JSON ({exc}); re-run `cnp eval` to rewrite it") from None
+    if not isinstance(record, dict):
+        raise DataError(f"{file} is not a metrics record (expected a JSON object, as `cnp eval` writes)")
+    missing = [k for k in REQUIRED_FIELDS if k not in record]
+    if missing:
+        raise DataError(f"{file} lacks {', '.join(missing)}: not a `cnp eval` metrics.json")
+    label = file.parent.name if file.name == METRICS_FILE else file.stem
+    return Run(label=label, path=file, record=record)
+
+
+def paper_number(record: dict[str, Any], host: PluginHost | None = None) -> tuple[float | None, str]:
+    """The published figure for the run's variant and protocol, and its source ((None, "") if none)."""
+    key = PAPER_FIELDS.get((int(record["protocol"]), str(record["alignment"])))
+    if key is None or record.get("dataset", "h36m") != "h36m":
+        return None, ""
+    try:
+        variant = registry("variant", host).get(str(record["variant"]))
+    except UnknownNameError:
+        return None, ""
+    value = getattr(variant.paper, key)
+    return (None, "") if value is None else (float(value), variant.paper.source)
+
+
+def setting(record: dict[str, Any]) -> tuple[Any, ...]:
+    """What must agree for two runs to be compared: dataset, protocol, metric and alignment."""
+    return (record.get("dataset", "h36m"), record["protocol"], record["metric"], record["alignment"])
+
+
+def check_comparable(runs: Sequence[Run], allow_mixed: bool = False) -> None:
+    """Refuse runs of different protocols or metrics unless ``allow_mixed``."""
+    settings = {setting(r.record) for r in runs}
+    if len(settings) > 1 and not allow_mixed:
+        described = "; ".join(
+            f"{r.label}: protocol {r.record['protocol']} {r.record['metric']} ({r.record['alignment']} alignment)" for r in runs
+        )
+        raise CnpError(f"runs measure different things ({described}); compare like with like, or pass --allow-mixed")
+
+
+def pick_baseline(runs: Sequence[Run], baseline: str | None) -> int:
+    """Index of the baseline: a variant name, a run label, or a 1-based position (default: the first run)."""
+    if baseline is None:
+        return 0
+    if baseline.isdigit() and 1 <= int(baseline) <= len(runs):
+        return int(baseline) - 1
+    by_label = [i for i, r in enumerate(runs) if r.label == baseline or str(r.path.parent) == baseline]
+    if len(by_label) == 1:
+        return by_label[0]
+    by_variant = [i for i, r in enumerate(runs) if str(r.record["variant"]).lower() == baseline.lower()]
+    if len(by_variant) == 1:
+        return by_variant[0]
+    if len(by_variant) > 1:
+        names = ", ".join(runs[i].label for i in by_variant)
+        raise CnpError(f"--baseline {baseline!r} matches several runs ({names}); name one run folder instead")
+    raise UnknownNameError("baseline", baseline, [r.label for r in runs] + sorted({str(r.record["variant"]) for r in runs}))
+
+
+def _delta(value: float | None, reference: float | None) -> float | None:
+    return None if value is None or reference is None else value - reference
+
+
+def compare_runs(
+    runs: Sequence[Run], *, baseline: str | None = None, allow_mixed: bool = False, host: PluginHost | None = None
+) -> dict[str, Any]:
+    """A JSON-ready comparison: one row per run with deltas (mm, %) to the baseline and to the paper."""
+    if not runs:
+        raise CnpError("no runs to compare; pass run folders written by `cnp eval`")
+    check_comparable(runs, allow_mixed)
+    base = pick_baseline(runs, baseline)
+    base_total = float(runs[base].record["total_mm"])
+    actions: list[str] = []
+    for run in runs:
+        actions += [a for a in run.record["per_action_mm"] if a not in actions]
+    rows = []
+    for run in runs:
+        r = run.record
+        total = float(r["total_mm"])
+        paper, source = paper_number(r, host)
+        delta = total - base_total
+        rows.append(
+            {
+                "label": run.label,
+                "path": str(run.path),
+                "variant": r["variant"],
+                "epoch": r.get("epoch"),
+                "dataset": r.get("dataset", "h36m"),
+                "protocol": r["protocol"],
+                "metric": r["metric"],
+                "alignment": r["alignment"],
+                "bbox_source": r.get("bbox_source"),
+                "flip": r.get("flip"),
+                "num_samples": r.get("num_samples"),
+                "total_mm": total,
+                "action_mean_mm": r.get("action_mean_mm"),
+                "delta_mm": delta,
+                "delta_pct": 100.0 * delta / base_total if base_total else None,
+                "paper_mm": paper,
+                "paper_delta_mm": _delta(total, paper),
+                "paper_source": source,
+                "per_action_mm": {a: r["per_action_mm"].get(a) for a in actions},
+            }
+        )
+    return {"baseline": runs[base].label, "mixed": len({setting(r.record) for r in runs}) > 1, "actions": actions, "rows": rows}
+
+
+__all__ = ["Run", "check_comparable", "compare_runs", "load_run", "paper_number", "pick_baseline"]

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from cnp_cli.commands import benchmark, checkpoints, compare, convert, data, inspect, plugins, predict, report, variants
+from cnp_cli.commands import (
+    benchmark,
+    checkpoints,
+    compare,
+    convert,
+    data,
+    export,
+    inspect,
+    plugins,
+    predict,
+    report,
+    variants,
+)
 
 app = typer.Typer(
     name="cnp",
@@ -30,6 +42,7 @@ def _register_eval_commands() -> None:
     app.command("report")(report.report_command)
     app.command("benchmark")(benchmark.benchmark_command)
     app.command("predict")(predict.predict_command)
+    app.command("export")(export.export_command)
 
 
 _register_eval_commands()

@@ -66,12 +66,16 @@ def _late_upsample_parts(head: nn.Module) -> tuple[nn.Module, nn.Conv2d] | None:
 class OptimizedPoseModel(nn.Module):
     """Drop-in replacement of :class:`cnp_core.PoseModel` for inference (same outputs to ~1e-5)."""
 
+    up_h: torch.Tensor
+    up_w: torch.Tensor
+
     def __init__(self, model: Any) -> None:
         super().__init__()
         self.variant = model.variant
         self.joint_num = int(model.joint_num)
         self.depth_dim = int(model.depth_dim)
         self.notes: list[str] = []
+        self.per_image = True  # False: one batched tail (for export; uses more memory)
         self.backbone, note = fold_batchnorm(model.backbone)
         self._note(note)
         self.final_layer: nn.Conv2d | None = None
@@ -82,6 +86,9 @@ class OptimizedPoseModel(nn.Module):
             self.head_trunk, note = fold_batchnorm(trunk)
             self._note(note)
             self.final_layer = copy.deepcopy(final)
+            h_out, w_out = self.variant.output_shape
+            self.register_buffer("up_h", upsample_matrix(h_out // 2), persistent=False)
+            self.register_buffer("up_w", upsample_matrix(w_out // 2), persistent=False)
             self.notes.append("classifier runs before the last bilinear upsampling (separable matrix upsampling)")
         else:
             self.head_trunk, note = fold_batchnorm(model.head)
@@ -109,13 +116,30 @@ class OptimizedPoseModel(nn.Module):
         if self.final_layer is None:
             return soft_argmax(h, self.joint_num, self.depth_dim)
         logits = self.final_layer(h)
-        _, _, hh, ww = logits.shape
-        up_h = upsample_matrix(hh, logits.dtype).to(logits.device)
-        up_w = upsample_matrix(ww, logits.dtype).to(logits.device)
         nhwc = logits.permute(0, 2, 3, 1)  # a view: the classifier's output is channels_last
+        if not self.per_image:
+            return batched_upsampled_soft_argmax(nhwc, self.up_h, self.up_w, self.joint_num, self.depth_dim)
         # One volume buffer for the whole batch: a fresh 19 MB allocation per image costs page faults.
-        volume = logits.new_empty(2 * hh, 2 * ww * logits.shape[1])
-        return torch.stack([upsampled_soft_argmax(x, up_h, up_w, self.joint_num, self.depth_dim, volume) for x in nhwc])
+        volume = logits.new_empty(self.up_h.shape[0], self.up_w.shape[0] * logits.shape[1])
+        return torch.stack([upsampled_soft_argmax(x, self.up_h, self.up_w, self.joint_num, self.depth_dim, volume) for x in nhwc])
+
+
+def batched_upsampled_soft_argmax(
+    logits: torch.Tensor, up_h: torch.Tensor, up_w: torch.Tensor, joint_num: int, depth_dim: int
+) -> torch.Tensor:
+    """:func:`upsampled_soft_argmax` over a (N, h, w, C) batch at once, without in-place ops (exportable)."""
+    n_h, n_w = up_h.shape[0], up_w.shape[0]
+    wide = torch.matmul(up_w, logits)  # (N, h, 2w, C)
+    full = torch.matmul(up_h, wide.flatten(2)).reshape(-1, n_h, n_w, joint_num, depth_dim)
+    full = torch.exp(full - full.amax(dim=(1, 2, 4), keepdim=True))
+    p_z = full.sum(dim=(1, 2))  # (N, J, D)
+    p_xy = full.sum(dim=4)  # (N, 2h, 2w, J)
+    total = p_z.sum(dim=2)
+    dtype, device = full.dtype, full.device
+    x = (p_xy.sum(dim=1) * torch.arange(n_w, dtype=dtype, device=device)[:, None]).sum(dim=1)
+    y = (p_xy.sum(dim=2) * torch.arange(n_h, dtype=dtype, device=device)[:, None]).sum(dim=1)
+    z = (p_z * torch.arange(depth_dim, dtype=dtype, device=device)).sum(dim=2)
+    return torch.stack((x, y, z), dim=2) / total[:, :, None]
 
 
 def upsampled_soft_argmax(
@@ -154,4 +178,11 @@ def optimize_for_inference(model: nn.Module) -> tuple[nn.Module, list[str]]:
     return optimized, optimized.notes
 
 
-__all__ = ["OptimizedPoseModel", "fold_batchnorm", "optimize_for_inference", "upsample_matrix", "upsampled_soft_argmax"]
+__all__ = [
+    "OptimizedPoseModel",
+    "batched_upsampled_soft_argmax",
+    "fold_batchnorm",
+    "optimize_for_inference",
+    "upsample_matrix",
+    "upsampled_soft_argmax",
+]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
+import json
 import platform
 import re
+import shutil
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -17,7 +21,7 @@ import numpy as np
 from cnp_core.atomic import staged_dir, write_json
 from cnp_core.checkpoints import check_fits, inspect_state, read_checkpoint
 from cnp_core.datasets import EvalSplit, SplitOptions
-from cnp_core.engine import InferenceConfig, predict_coords, resolve_device
+from cnp_core.engine import InferenceConfig, predict_coords, resolve_device, shard_indices
 from cnp_core.errors import CnpError
 from cnp_core.evaluation import EvalResult
 from cnp_core.plugins import PluginHost, registry
@@ -40,6 +44,7 @@ class EvalJob:
     alignment: str | None = None
     output_dir: Path = Path("output/result")
     optimize: bool = True
+    block_batches: int = 32  # batches per saved block of predictions (the unit --resume keeps)
 
 
 def parse_epochs(spec: str) -> list[int]:
@@ -133,57 +138,202 @@ def result_records(split: EvalSplit, result: EvalResult) -> list[dict[str, Any]]
     ]
 
 
-def verify_checkpoints(job: EvalJob, checkpoints: Sequence[Path], host: PluginHost | None = None) -> list[Any]:
+@dataclass(frozen=True)
+class ModelSource:
+    """One thing to evaluate: a checkpoint (or exported model) and how to build the model from it."""
+
+    path: Path
+    format: str
+    epoch: int | None
+    load: Callable[[], Any]
+    backend: str = "torch"
+
+
+def verify_checkpoints(job: EvalJob, checkpoints: Sequence[Path], host: PluginHost | None = None) -> list[ModelSource]:
     """Read every checkpoint and check it fits the variant, before any data is touched."""
+    from cnp_core.model import build_model
+
     verified = []
     for path in checkpoints:
         info, state = inspect_state(read_checkpoint(path, host), host)
         check_fits(info, state, job.variant, host)
-        verified.append((path, info, state))
+
+        def load(state: dict[str, Any] = state) -> Any:
+            model = build_model(job.variant, host=host)
+            model.load_state_dict(state, strict=True)
+            return model
+
+        verified.append(ModelSource(path, info.format, info.epoch, load))
     return verified
+
+
+def exported_sources(job: EvalJob, files: Sequence[Path]) -> list[ModelSource]:
+    """ONNX files from ``cnp export``, run by onnxruntime; each checked against the variant first."""
+    from cnp_core.export import OnnxRuntimeModel, check_export_fits, read_export_metadata
+
+    sources = []
+    for path in files:
+        meta = read_export_metadata(path)
+        if meta is None or meta.get("format") != "onnx":
+            raise CnpError(f"{path} is not an ONNX file exported by `cnp export --format onnx`")
+        check_export_fits(meta, job.variant, path)
+        load = functools.partial(OnnxRuntimeModel, path)
+        sources.append(ModelSource(Path(path), "onnx", None, load, backend="onnxruntime"))
+    return sources
+
+
+def config_hash(
+    job: EvalJob, source: ModelSource, checkpoint_sha: str, split: EvalSplit, evaluator: Any, host: PluginHost | None
+) -> str:
+    """Fingerprint of everything that determines a run's numbers: weights, data, variant and options."""
+    dataset = registry("dataset", host).get(job.dataset)
+    files: list[Path] = list(dataset.input_files(job.data_dir, job.split)) if hasattr(dataset, "input_files") else []
+    stats = [(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.is_file()]
+    paths = hashlib.sha256("\n".join(split.image_paths).encode()).hexdigest()
+    key = {
+        "checkpoint_sha256": checkpoint_sha,
+        "backend": source.backend,
+        "variant": job.variant.to_dict(),
+        "dataset": job.dataset,
+        "data_files": stats,
+        "images": paths,
+        "protocol": job.split.protocol,
+        "bbox_source": job.split.bbox_source,
+        "bbox_root_file": str(job.split.bbox_root_file),
+        "evaluator": evaluator.name,
+        "flip": job.inference.flip,
+        "batch_size": job.inference.batch_size,
+        "optimize": job.optimize,
+        "cnp_core": package_versions().get("cnp-core"),
+    }
+    return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def plan_blocks(n: int, batch_size: int, world_size: int, max_batches: int = 32) -> list[tuple[int, int]]:
+    """Sample ranges on the single-process batch grid, so every batch (and so every number) is the
+    same whatever the world size; about ``world_size`` or more blocks, at most ``max_batches`` each."""
+    batches = -(-n // batch_size)
+    per_block = max(1, min(max_batches, -(-batches // max(1, world_size))))
+    step = per_block * batch_size
+    return [(start, min(start + step, n)) for start in range(0, n, step)]
+
+
+def _load_block(path: Path, rows: int) -> np.ndarray | None:
+    try:
+        block = np.load(path, allow_pickle=False)
+    except (OSError, ValueError):
+        return None
+    return block if block.ndim == 3 and len(block) == rows else None
+
+
+def infer_shard(
+    model: Any,
+    split: EvalSplit,
+    job: EvalJob,
+    blocks: Sequence[tuple[int, int]],
+    partial: Path,
+    resume: bool,
+    show: bool,
+    label: str,
+) -> np.ndarray:
+    """This rank's blocks of coordinates; each finished block is saved to ``partial`` for --resume."""
+    from tqdm import tqdm
+
+    from cnp_core.atomic import atomic_path
+
+    total = sum(stop - start for start, stop in blocks)
+    bar = tqdm(total=total, desc=label, unit="img", disable=not (show and job.inference.progress), leave=False)
+    quiet = replace(job.inference, progress=False)
+    parts = []
+    try:
+        for start, stop in blocks:
+            file = partial / f"coords_{start:07d}_{stop:07d}.npy"
+            block = _load_block(file, stop - start) if resume else None
+            if block is None:
+                block = predict_coords(
+                    model,
+                    split.image_paths,
+                    split.bboxes,
+                    quiet,
+                    flip_pairs=split.flip_pairs,
+                    output_width=job.variant.output_shape[1],
+                    input_shape=job.variant.input_shape,
+                    indices=np.arange(start, stop),
+                )
+                partial.mkdir(parents=True, exist_ok=True)
+                with atomic_path(file) as tmp, tmp.open("wb") as fh:
+                    np.save(fh, block)
+            parts.append(block)
+            bar.update(stop - start)
+    finally:
+        bar.close()
+    return np.concatenate(parts) if parts else np.zeros((0, job.variant.joint_num, 3), dtype=np.float32)
+
+
+def _existing_record(run_dir: Path, fingerprint: str) -> dict[str, Any] | None:
+    try:
+        record = json.loads((run_dir / METRICS_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    ok = isinstance(record, dict) and record.get("config_hash") == fingerprint and (run_dir / RESULT_FILE).is_file()
+    return record if ok else None
 
 
 def evaluate_checkpoints(
     job: EvalJob,
-    checkpoints: Sequence[Path],
+    checkpoints: Sequence[Path] = (),
     *,
     host: PluginHost | None = None,
     prepare_model: Callable[[Any], Any] | None = None,
-    on_result: Callable[[dict[str, Any], EvalResult], None] | None = None,
+    on_result: Callable[[dict[str, Any], EvalResult | None], None] | None = None,
+    sources: Sequence[ModelSource] | None = None,
+    resume: bool = False,
 ) -> list[dict[str, Any]]:
-    """Evaluate each checkpoint on the job's split; returns the metrics records (also written to disk)."""
-    from cnp_core.model import build_model
+    """Evaluate each checkpoint on the job's split; returns the metrics records (also written to disk).
 
-    verified = verify_checkpoints(job, checkpoints, host)
+    Under torchrun each rank infers its shard and rank 0 scores and writes. With ``resume``, runs
+    whose results exist for the same configuration are skipped, and saved blocks of an
+    interrupted run are reused.
+    """
+    from cnp_core import distributed
+
+    dist = distributed.current()
+    sources = list(sources) if sources is not None else verify_checkpoints(job, checkpoints, host)
     dataset = registry("dataset", host).get(job.dataset)
     evaluator = evaluator_for(job, host)
     split = dataset.load_split(job.data_dir, job.split)
     device = resolve_device(job.inference.device)
     records = []
-    for path, info, state in verified:
-        model = build_model(job.variant, host=host)
-        model.load_state_dict(state, strict=True)
-        if prepare_model is not None:
+    for source in sources:
+        sha = sha256_of(source.path)
+        fingerprint = config_hash(job, source, sha, split, evaluator, host)
+        run_dir = job.output_dir / run_name(job, source.path, evaluator.alignment)
+        partial = job.output_dir / ".partial" / run_dir.name
+        done = _existing_record(run_dir, fingerprint) if resume else None
+        if done is not None:
+            records.append({**done, "resumed": True})
+            if on_result is not None and dist.is_main:
+                on_result(records[-1], None)
+            continue
+        model = source.load()
+        if prepare_model is not None and source.backend == "torch":
             model = prepare_model(model)
+        blocks = plan_blocks(len(split), job.inference.batch_size, dist.world_size, job.block_batches)
+        mine = [blocks[i] for i in shard_indices(len(blocks), dist.rank, dist.world_size)]
         start = time.perf_counter()
-        coords = predict_coords(
-            model,
-            split.image_paths,
-            split.bboxes,
-            job.inference,
-            flip_pairs=split.flip_pairs,
-            output_width=job.variant.output_shape[1],
-            input_shape=job.variant.input_shape,
-            description=f"{job.variant.name} {path.name}",
+        label = f"{job.variant.name} {source.path.name}" + (f" (rank 0 of {dist.world_size})" if dist.active else "")
+        shards = distributed.gather_shards(
+            functools.partial(infer_shard, model, split, job, mine, partial / fingerprint[:16], resume, dist.is_main, label)
         )
         elapsed = time.perf_counter() - start
+        coords = np.concatenate(shards)
         result = evaluator.evaluate(split, coords, job.variant)
         record = {
             "variant": job.variant.name,
-            "checkpoint": str(path),
-            "checkpoint_sha256": sha256_of(path),
-            "checkpoint_format": info.format,
-            "epoch": info.epoch,
+            "checkpoint": str(source.path),
+            "checkpoint_sha256": sha,
+            "checkpoint_format": source.format,
+            "epoch": source.epoch,
             "dataset": job.dataset,
             "protocol": job.split.protocol,
             "metric": metric_label(evaluator, job, host),
@@ -196,17 +346,24 @@ def evaluate_checkpoints(
             "elapsed_s": round(elapsed, 3),
             "images_per_s": round(len(split) / elapsed, 3) if elapsed > 0 else None,
             "batch_size": job.inference.batch_size,
-            "optimized": job.optimize,
+            "backend": source.backend,
+            "optimized": job.optimize if source.backend == "torch" else None,
             "device": str(device),
+            "world_size": dist.world_size,
+            "config_hash": fingerprint,
             "versions": package_versions(),
+            "run_dir": str(run_dir),
         }
-        run_dir = job.output_dir / run_name(job, path, evaluator.alignment)
-        record["run_dir"] = str(run_dir)
-        with staged_dir(run_dir) as tmp:
-            write_json(tmp / RESULT_FILE, result_records(split, result), indent=None)
-            np.save(tmp / "coords_heatmap.npy", coords)
-            write_json(tmp / METRICS_FILE, record)
+        if dist.is_main:
+            with staged_dir(run_dir) as tmp:
+                write_json(tmp / RESULT_FILE, result_records(split, result), indent=None)
+                np.save(tmp / "coords_heatmap.npy", coords)
+                write_json(tmp / METRICS_FILE, record)
+            shutil.rmtree(partial, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                partial.parent.rmdir()  # only when no other run has blocks there
+        distributed.barrier()
         records.append(record)
-        if on_result is not None:
+        if on_result is not None and dist.is_main:
             on_result(record, result)
     return records

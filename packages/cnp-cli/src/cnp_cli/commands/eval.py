@@ -55,68 +55,92 @@ def eval_command(
     demo: Annotated[
         bool, typer.Option("--demo", help="Use a built-in synthetic dataset and random weights (pipeline check only).")
     ] = False,
+    resume: Annotated[
+        bool,
+        typer.Option("--resume", help="Skip runs whose results exist for the same configuration; continue interrupted ones."),
+    ] = False,
+    backend: Annotated[str, typer.Option(help="torch, or onnxruntime (with --model FILE.onnx from `cnp export`).")] = "torch",
+    model: Annotated[
+        list[Path] | None, typer.Option("--model", help="Exported ONNX model for --backend onnxruntime; repeatable.")
+    ] = None,
 ) -> None:
     """Evaluate checkpoints on the Human3.6M test split and write metrics.json + the official result file."""
-    from cnp_core import get_variant
+    from cnp_core import distributed, get_variant
     from cnp_core.datasets import SplitOptions
+    from cnp_core.distributed import distributed_session
     from cnp_core.engine import InferenceConfig
     from cnp_core.errors import CnpError
     from cnp_core.evaluation import ALIGNMENTS
-    from cnp_core.runs import EvalJob, evaluate_checkpoints, find_checkpoints, parse_epochs
+    from cnp_core.runs import EvalJob, evaluate_checkpoints, exported_sources, find_checkpoints, parse_epochs
 
-    spec = get_variant(variant)
-    if bbox not in ("gt", "rootnet"):
-        raise CnpError(f"--bbox {bbox!r}: use gt or rootnet")
-    if alignment is not None and alignment not in ALIGNMENTS:
-        raise CnpError(f"--alignment {alignment!r}: use one of {', '.join(ALIGNMENTS)}")
-    if protocol not in (1, 2):
-        raise CnpError(f"--protocol {protocol}: Human3.6M has protocols 1 and 2")
-    paths = list(checkpoint or [])
-    if demo:
-        from cnp_cli.demo import demo_checkpoint, demo_data, demo_root
+    with distributed_session(device) as dist:
+        spec = get_variant(variant)
+        if backend not in ("torch", "onnxruntime"):
+            raise CnpError(f"--backend {backend!r}: use torch or onnxruntime")
+        if (backend == "onnxruntime") != bool(model):
+            raise CnpError("--backend onnxruntime goes with --model FILE.onnx (from `cnp export`), and --model needs it")
+        if bbox not in ("gt", "rootnet"):
+            raise CnpError(f"--bbox {bbox!r}: use gt or rootnet")
+        if alignment is not None and alignment not in ALIGNMENTS:
+            raise CnpError(f"--alignment {alignment!r}: use one of {', '.join(ALIGNMENTS)}")
+        if protocol not in (1, 2):
+            raise CnpError(f"--protocol {protocol}: Human3.6M has protocols 1 and 2")
+        paths = list(checkpoint or [])
+        if demo:
+            from cnp_cli.demo import demo_checkpoint, demo_data, demo_root
 
-        root = demo_root()
-        err.print(
-            "[bold yellow]demo:[/] synthetic Human3.6M and RANDOM weights: the numbers check the pipeline only, they say nothing about the model."
+            root = demo_root()
+            if dist.is_main:
+                err.print(
+                    "[bold yellow]demo:[/] synthetic Human3.6M and RANDOM weights: the numbers check the pipeline only, they say nothing about the model."
+                )
+                data_dir = demo_data(root)
+                paths = paths or [demo_checkpoint(root, spec.name)]
+            distributed.barrier()  # rank 0 writes the demo files once; the others then read them
+            data_dir = demo_data(root)
+            paths = paths or [demo_checkpoint(root, spec.name)]
+        elif model_dir is not None or epochs is not None:
+            if model_dir is None or epochs is None:
+                raise CnpError("--model-dir and --epochs go together (e.g. --model-dir output/model_dump --epochs 70-72)")
+            paths += find_checkpoints(model_dir, parse_epochs(epochs))
+        if not paths and not model:
+            raise CnpError("no checkpoint given: use --checkpoint FILE, --model-dir DIR --epochs N, or --demo")
+        job = EvalJob(
+            variant=spec,
+            data_dir=data_dir,
+            split=SplitOptions(protocol=protocol, bbox_source=bbox, bbox_root_file=bbox_root, input_shape=spec.input_shape),
+            inference=InferenceConfig(
+                batch_size=batch_size, workers=_workers(workers), device=dist.device, flip=flip, batched_flip=optimize
+            ),
+            dataset=dataset,
+            alignment=alignment,
+            output_dir=output,
+            optimize=optimize,
         )
-        data_dir = demo_data(root)
-        paths = paths or [demo_checkpoint(root, spec.name)]
-    elif model_dir is not None or epochs is not None:
-        if model_dir is None or epochs is None:
-            raise CnpError("--model-dir and --epochs go together (e.g. --model-dir output/model_dump --epochs 70-72)")
-        paths += find_checkpoints(model_dir, parse_epochs(epochs))
-    if not paths:
-        raise CnpError("no checkpoint given: use --checkpoint FILE, --model-dir DIR --epochs N, or --demo")
-    job = EvalJob(
-        variant=spec,
-        data_dir=data_dir,
-        split=SplitOptions(protocol=protocol, bbox_source=bbox, bbox_root_file=bbox_root, input_shape=spec.input_shape),
-        inference=InferenceConfig(
-            batch_size=batch_size, workers=_workers(workers), device=device, flip=flip, batched_flip=optimize
-        ),
-        dataset=dataset,
-        alignment=alignment,
-        output_dir=output,
-        optimize=optimize,
-    )
-    prepare = None
-    if optimize:
-        from cnp_core.optimize import optimize_for_inference
+        prepare = None
+        if optimize:
+            from cnp_core.optimize import optimize_for_inference
 
-        def prepare(model: Any) -> Any:
-            optimized, notes = optimize_for_inference(model)
-            for note in notes:
-                err.print(f"[dim]optimize: {note}[/]")
-            return optimized
+            def prepare(model: Any) -> Any:
+                optimized, notes = optimize_for_inference(model)
+                if dist.is_main:
+                    for note in notes:
+                        err.print(f"[dim]optimize: {note}[/]")
+                return optimized
 
-    records = evaluate_checkpoints(job, paths, prepare_model=prepare, on_result=None if json_out else _show)
-    if json_out:
-        print_json(records)
+        sources = exported_sources(job, model) if model else None
+        records = evaluate_checkpoints(
+            job, paths, prepare_model=prepare, on_result=None if json_out else _show, sources=sources, resume=resume
+        )
+        if json_out and dist.is_main:
+            print_json(records)
 
 
 def _show(record: dict[str, Any], result: Any) -> None:
     from rich.table import Table
 
+    if record.get("resumed"):
+        err.print(f"[dim]resume: {record['run_dir']} already holds these results (same configuration); skipped[/]")
     title = (
         f"{record['variant']} {Path(record['checkpoint']).name} (epoch {record['epoch']}): Protocol {record['protocol']} "
         f"{record['metric']} ({record['alignment']} alignment), {record['bbox_source']} boxes, flip {'on' if record['flip'] else 'off'}"

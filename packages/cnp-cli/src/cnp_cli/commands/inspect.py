@@ -24,7 +24,19 @@ def inspect_command(
     from cnp_core.checkpoints import inspect_state, read_checkpoint
     from cnp_core.checkpoints.loading import mismatch_message
     from cnp_core.checkpoints.matching import diff, expected_shapes, format_architecture, shapes_of
+    from cnp_core.export import check_export_fits, read_export_metadata
 
+    exported = read_export_metadata(file)
+    if exported is not None:
+        exported = {"file": str(file), "kind": "exported model", **exported}
+        if variant is not None:
+            check_export_fits(exported, get_variant(variant), file)
+        if json_out:
+            print_json(exported)
+        else:
+            for key, value in exported.items():
+                out.print(f"{key:<14}{'dynamic' if key == 'batch_size' and value is None else value}")
+        return
     raw = read_checkpoint(file)
     info, state = inspect_state(raw)
     record: dict[str, Any] = info.to_dict()

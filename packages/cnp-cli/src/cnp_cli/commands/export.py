@@ -1,0 +1,46 @@
+"""``cnp export``: the inference form of a checkpoint as ONNX or TorchScript."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cnp_cli.completion import variant_names
+from cnp_cli.console import err, print_json, user_errors
+
+
+@user_errors
+def export_command(
+    variant: Annotated[str, typer.Option("--variant", "-v", help="Model variant.", autocompletion=variant_names)],
+    checkpoint: Annotated[Path, typer.Option("--checkpoint", "-c", help="Checkpoint of that variant.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write (e.g. convnextpose_m.onnx).")],
+    format: Annotated[str, typer.Option("--format", "-f", help="onnx or torchscript.")] = "onnx",
+    batch_size: Annotated[int | None, typer.Option(min=1, help="Fixed batch size; default: a dynamic batch axis.")] = None,
+    opset: Annotated[int, typer.Option(help="ONNX opset.")] = 17,
+    optimize: Annotated[
+        bool,
+        typer.Option("--optimize/--no-optimize", help="Export the inference-optimised form (same weights) or the literal model."),
+    ] = True,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the file's metadata as JSON on stdout.")] = False,
+) -> None:
+    """Export a checkpoint: images (N, 3, H, W) in, joint coordinates (N, J, 3) in heatmap units out."""
+    from cnp_core import build_model, get_variant
+    from cnp_core.checkpoints import load_checkpoint
+    from cnp_core.errors import CnpError
+    from cnp_core.export import FORMATS, ExportOptions, export_model
+
+    if format not in FORMATS:
+        raise CnpError(f"--format {format!r}: use {' or '.join(FORMATS)}")
+    spec = get_variant(variant)
+    model = build_model(spec)
+    load_checkpoint(model, checkpoint, variant=spec)
+    with err.status(f"exporting {spec.name} to {format} ..."):
+        meta = export_model(model, spec, out, ExportOptions(format=format, batch_size=batch_size, opset=opset, optimize=optimize))
+    meta["file"] = str(out)
+    if json_out:
+        print_json(meta)
+    else:
+        batch = "dynamic batch" if batch_size is None else f"batch {batch_size}"
+        err.print(f"wrote {out} ({format}, {spec.name}, {batch}, {out.stat().st_size / 2**20:.1f} MiB)")

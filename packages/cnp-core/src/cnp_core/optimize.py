@@ -118,28 +118,12 @@ class OptimizedPoseModel(nn.Module):
         logits = self.final_layer(h)
         nhwc = logits.permute(0, 2, 3, 1)  # a view: the classifier's output is channels_last
         if not self.per_image:
-            return batched_upsampled_soft_argmax(nhwc, self.up_h, self.up_w, self.joint_num, self.depth_dim)
-        # One volume buffer for the whole batch: a fresh 19 MB allocation per image costs page faults.
-        volume = logits.new_empty(self.up_h.shape[0], self.up_w.shape[0] * logits.shape[1])
-        return torch.stack([upsampled_soft_argmax(x, self.up_h, self.up_w, self.joint_num, self.depth_dim, volume) for x in nhwc])
-
-
-def batched_upsampled_soft_argmax(
-    logits: torch.Tensor, up_h: torch.Tensor, up_w: torch.Tensor, joint_num: int, depth_dim: int
-) -> torch.Tensor:
-    """:func:`upsampled_soft_argmax` over a (N, h, w, C) batch at once, without in-place ops (exportable)."""
-    n_h, n_w = up_h.shape[0], up_w.shape[0]
-    wide = torch.matmul(up_w, logits)  # (N, h, 2w, C)
-    full = torch.matmul(up_h, wide.flatten(2)).reshape(-1, n_h, n_w, joint_num, depth_dim)
-    full = torch.exp(full - full.amax(dim=(1, 2, 4), keepdim=True))
-    p_z = full.sum(dim=(1, 2))  # (N, J, D)
-    p_xy = full.sum(dim=4)  # (N, 2h, 2w, J)
-    total = p_z.sum(dim=2)
-    dtype, device = full.dtype, full.device
-    x = (p_xy.sum(dim=1) * torch.arange(n_w, dtype=dtype, device=device)[:, None]).sum(dim=1)
-    y = (p_xy.sum(dim=2) * torch.arange(n_h, dtype=dtype, device=device)[:, None]).sum(dim=1)
-    z = (p_z * torch.arange(depth_dim, dtype=dtype, device=device)).sum(dim=2)
-    return torch.stack((x, y, z), dim=2) / total[:, :, None]
+            return upsampled_soft_argmax(nhwc, self.up_h, self.up_w, self.joint_num, self.depth_dim)
+        # One image at a time keeps its volume in cache; one buffer for all: a fresh 19 MB
+        # allocation per image costs page faults.
+        volume = logits.new_empty(1, self.up_h.shape[0], self.up_w.shape[0] * logits.shape[1])
+        parts = [upsampled_soft_argmax(x, self.up_h, self.up_w, self.joint_num, self.depth_dim, volume) for x in nhwc.split(1)]
+        return torch.cat(parts)
 
 
 def upsampled_soft_argmax(
@@ -150,24 +134,24 @@ def upsampled_soft_argmax(
     depth_dim: int,
     volume: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """One image's (h, w, joint_num*depth_dim) logits -> bilinear x2 -> soft-argmax -> (joint_num, 3).
+    """(N, h, w, joint_num*depth_dim) logits -> bilinear x2 -> soft-argmax -> (N, joint_num, 3).
 
     Both upsampling steps are large matrix products over the contiguous channel axis; the
     softmax is normalised once at the end (more accurate than normalising every voxel).
-    ``volume``: an optional (2h, 2w*C) buffer to reuse.
+    ``volume``: an optional (N, 2h, 2w*C) buffer to reuse (the volume is then written in place).
     """
-    h, w, _ = logits.shape
-    wide = torch.matmul(up_w, logits)  # (h, 2w, C), batched over rows
-    full = torch.mm(up_h, wide.reshape(h, -1), out=volume).view(2 * h, 2 * w, joint_num, depth_dim)
-    full = full.sub_(full.amax(dim=(0, 1, 3), keepdim=True)).exp_()
-    p_z = full.sum(dim=(0, 1))  # (J, D)
-    p_xy = full.sum(dim=3)  # (2h, 2w, J)
-    total = p_z.sum(dim=1)
+    n_h, n_w = up_h.shape[0], up_w.shape[0]
+    wide = torch.matmul(up_w, logits)  # (N, h, 2w, C), batched over rows
+    full = torch.matmul(up_h, wide.flatten(2), out=volume).view(-1, n_h, n_w, joint_num, depth_dim)
+    full = full.sub_(full.amax(dim=(1, 2, 4), keepdim=True)).exp_()
+    p_z = full.sum(dim=(1, 2))  # (N, J, D)
+    p_xy = full.sum(dim=4)  # (N, 2h, 2w, J)
+    total = p_z.sum(dim=2)
     dtype, device = full.dtype, full.device
-    x = (p_xy.sum(dim=0) * torch.arange(2 * w, dtype=dtype, device=device)[:, None]).sum(dim=0)
-    y = (p_xy.sum(dim=1) * torch.arange(2 * h, dtype=dtype, device=device)[:, None]).sum(dim=0)
-    z = (p_z * torch.arange(depth_dim, dtype=dtype, device=device)).sum(dim=1)
-    return torch.stack((x, y, z), dim=1) / total[:, None]
+    x = (p_xy.sum(dim=1) * torch.arange(n_w, dtype=dtype, device=device)[:, None]).sum(dim=1)
+    y = (p_xy.sum(dim=2) * torch.arange(n_h, dtype=dtype, device=device)[:, None]).sum(dim=1)
+    z = (p_z * torch.arange(depth_dim, dtype=dtype, device=device)).sum(dim=2)
+    return torch.stack((x, y, z), dim=2) / total[:, :, None]
 
 
 def optimize_for_inference(model: nn.Module) -> tuple[nn.Module, list[str]]:
@@ -180,7 +164,6 @@ def optimize_for_inference(model: nn.Module) -> tuple[nn.Module, list[str]]:
 
 __all__ = [
     "OptimizedPoseModel",
-    "batched_upsampled_soft_argmax",
     "fold_batchnorm",
     "optimize_for_inference",
     "upsample_matrix",

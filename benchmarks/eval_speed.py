@@ -7,7 +7,7 @@ random-weight checkpoint per variant, then runs ``cnp eval`` as a fresh process 
 reports, per variant and mode:
 
 - end-to-end images/s (the eval loop: decode, crop, forward, flip, collect) and the process wall time;
-- model-only images/s (the same forward on a ready batch, same flip handling);
+- model-only images/s (the same forward on a ready batch, same flip handling; `cnp_core.benchmark`);
 - pipeline overhead: end-to-end / model-only (goal >= 0.9);
 - peak RSS of the eval's main process (where the model runs; loader workers are separate);
 - the optimised / literal ratio and the difference of the totals (goal <= 1e-3 mm).
@@ -27,16 +27,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-SPLIT_LOAD = """
-import sys, time
-from pathlib import Path
-from cnp_core.datasets import SplitOptions
-from cnp_h36m.dataset import Human36M
-start = time.perf_counter()
-Human36M().load_split(Path(sys.argv[1]), SplitOptions())
-print(time.perf_counter() - start)
-"""
-
+from split_load import phase  # this folder is on sys.path when the script runs
 
 EVAL = """
 import resource, sys
@@ -63,33 +54,14 @@ def run_eval(args: list[str], env: dict[str, str], rss_file: Path) -> tuple[dict
     return record, wall, int(rss_file.read_text()) / 1024
 
 
-def model_only(variant: str, checkpoint: Path, optimize: bool, batch: int, flip: bool, iters: int) -> float:
-    """Images/s of the forward pass alone (batch of ``batch`` images; flip doubles the forward)."""
-    import torch
-
-    from cnp_core import get_variant
-    from cnp_core.checkpoints import load_checkpoint
-    from cnp_core.engine import InferenceConfig, forward_coords
-    from cnp_core.model import build_model
-    from cnp_core.optimize import optimize_for_inference
+def model_only(variant: str, batch: int, flip: bool, iters: int) -> dict[str, float]:
+    """Images/s of the forward alone per mode, as `cnp benchmark` measures it (median latency)."""
+    from cnp_core.benchmark import BenchmarkConfig, benchmark_variant
     from cnp_h36m.constants import FLIP_PAIRS
 
-    spec = get_variant(variant)
-    model = build_model(spec)
-    load_checkpoint(model, checkpoint)
-    model.eval()
-    if optimize:
-        model, _ = optimize_for_inference(model)
-    config = InferenceConfig(batch_size=batch, flip=flip, batched_flip=optimize)
-    images = torch.randn(batch, 3, *spec.input_shape)
-    pairs = FLIP_PAIRS
-    with torch.inference_mode():
-        forward_coords(model, images, config, pairs, spec.output_shape[1])  # warm-up
-        start = time.perf_counter()
-        for _ in range(iters):
-            forward_coords(model, images, config, pairs, spec.output_shape[1])
-        elapsed = time.perf_counter() - start
-    return batch * iters / elapsed
+    config = BenchmarkConfig(batch_sizes=(batch,), device="cpu", flip=flip, iters=iters, warmup=1, flip_pairs=FLIP_PAIRS)
+    report = benchmark_variant(variant, config)
+    return {mode: rows[0]["images_per_s"] for mode, rows in report["modes"].items()}
 
 
 def main() -> None:
@@ -114,28 +86,23 @@ def main() -> None:
         data = root / "Human36M"
         env = {**os.environ, "CNP_CACHE_DIR": str(root / "cache")}
         generate(data, SynthConfig(subjects=(9, 11), subactions=(1,), cameras=(1, 2), frames=args.frames, seed=0))
-        loads = []
-        for _ in range(2):
-            out = subprocess.run(
-                [sys.executable, "-c", SPLIT_LOAD, str(data)], env=env, capture_output=True, text=True, check=True
-            )
-            loads.append(round(float(out.stdout), 3))
-        report["split_load_s"] = {"first": loads[0], "cached": loads[1]}
+        first, cached = (phase(data, root / "split-cache")["seconds"] for _ in range(2))
+        report["split_load_s"] = {"first": first, "cached": cached}
         for variant in args.variants.split(","):
             checkpoint = root / f"{variant}.pth.tar"
             write_checkpoint(random_state_dict(variant, seed=0), checkpoint, form="pth", epoch=0)
+            forward = model_only(variant, args.batch_size, flip, args.iters)
             modes: dict[str, Any] = {}
             for mode, flag in (("optimized", "--optimize"), ("literal", "--no-optimize")):
                 common = ["--variant", variant, "--checkpoint", str(checkpoint), "--data-dir", str(data)]
                 common += ["--batch-size", str(args.batch_size), "--workers", args.workers, flag]
                 common += ["--output", str(root / "out" / mode), "--flip" if flip else "--no-flip"]
                 record, wall, rss = run_eval(common, env, root / "rss.txt")
-                forward = model_only(variant, checkpoint, mode == "optimized", args.batch_size, flip, args.iters)
                 modes[mode] = {
                     "end_to_end_images_per_s": record["images_per_s"],
                     "process_wall_s": round(wall, 2),
-                    "model_only_images_per_s": round(forward, 3),
-                    "pipeline_overhead": round(record["images_per_s"] / forward, 3),
+                    "model_only_images_per_s": forward[mode],
+                    "pipeline_overhead": round(record["images_per_s"] / forward[mode], 3),
                     "peak_rss_mb": round(rss, 1),
                     "total_mm": record["total_mm"],
                     "samples": record["num_samples"],

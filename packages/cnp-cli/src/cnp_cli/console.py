@@ -26,6 +26,13 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def fmt_mm(value: float | None, signed: bool = False) -> str:
+    """Millimetres with two decimals (``+`` sign for deltas); ``-`` for a missing value."""
+    if value is None:
+        return "-"
+    return f"{value:+.2f}" if signed else f"{value:.2f}"
+
+
 def print_json(data: Any) -> None:
     """The one JSON document of a ``--json`` run, on stdout."""
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")

@@ -8,14 +8,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from cnp_cli.console import fmt_mm
 from cnp_core.atomic import write_text
 from cnp_core.comparison import Run, compare_runs, setting
-
-
-def _mm(value: float | None, signed: bool = False) -> str:
-    if value is None:
-        return "-"
-    return f"{value:+.2f}" if signed else f"{value:.2f}"
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
@@ -98,9 +93,9 @@ def build_report(runs: Sequence[Run], out: Path, *, baseline: str | None = None,
                 r["bbox_source"] or "-",
                 {True: "on", False: "off"}.get(r["flip"], "-"),
                 r["num_samples"] or "-",
-                _mm(r["total_mm"]),
-                _mm(r["action_mean_mm"]),
-                _mm(r["delta_mm"], signed=True),
+                fmt_mm(r["total_mm"]),
+                fmt_mm(r["action_mean_mm"]),
+                fmt_mm(r["delta_mm"], signed=True),
                 "-" if r["delta_pct"] is None else f"{r['delta_pct']:+.1f}%",
             )
             for r in comparison["rows"]
@@ -108,8 +103,8 @@ def build_report(runs: Sequence[Run], out: Path, *, baseline: str | None = None,
         header = ("run", "variant", "epoch", "boxes", "flip", "samples", "total mm", "action mean mm", "Δ base mm", "Δ base %")
         lines += _table(header, rows)
         lines += ["", f"Per action ({metric}, mm):", ""]
-        action_rows = [(a, *(_mm(r["per_action_mm"].get(a)) for r in comparison["rows"])) for a in comparison["actions"]]
-        action_rows.append(("**Total**", *(f"**{_mm(r['total_mm'])}**" for r in comparison["rows"])))
+        action_rows = [(a, *(fmt_mm(r["per_action_mm"].get(a)) for r in comparison["rows"])) for a in comparison["actions"]]
+        action_rows.append(("**Total**", *(f"**{fmt_mm(r['total_mm'])}**" for r in comparison["rows"])))
         lines += _table(("action", *(f"`{r['label']}`" for r in comparison["rows"])), action_rows)
         lines += ["", f"![{heading}]({plot.name})", ""]
         paper_rows += [
@@ -117,9 +112,9 @@ def build_report(runs: Sequence[Run], out: Path, *, baseline: str | None = None,
                 r["variant"],
                 f"P{protocol} {metric}",
                 f"`{r['label']}`",
-                _mm(r["total_mm"]),
-                _mm(r["paper_mm"]),
-                _mm(r["paper_delta_mm"], signed=True),
+                fmt_mm(r["total_mm"]),
+                fmt_mm(r["paper_mm"]),
+                fmt_mm(r["paper_delta_mm"], signed=True),
                 r["paper_source"] or "-",
             )
             for r in comparison["rows"]

@@ -145,15 +145,18 @@ class OnnxRuntimeModel(nn.Module):
             import onnxruntime as ort
         except ImportError:
             raise CnpError("--backend onnxruntime needs the onnxruntime package: pip install onnxruntime") from None
-        meta = read_export_metadata(path)
-        if meta is None or meta.get("format") != "onnx":
-            raise CnpError(f"{path} is not an ONNX file exported by `cnp export --format onnx`")
-        self.meta = meta
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.fixed_batch: int | None = meta.get("batch_size")
+        try:
+            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:
+            raise CnpError(f"{path} is not a readable ONNX file ({type(exc).__name__}); re-export it with `cnp export`") from None
+        record = self.session.get_modelmeta().custom_metadata_map.get(METADATA_KEY)  # the parsed file's metadata_props
+        if record is None:
+            raise CnpError(f"{path} is not an ONNX file exported by `cnp export --format onnx`")
+        self.meta: dict[str, Any] = json.loads(record)
+        self.fixed_batch: int | None = self.meta.get("batch_size")
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         x = images.detach().cpu().contiguous().numpy().astype(np.float32, copy=False)

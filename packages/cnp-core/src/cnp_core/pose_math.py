@@ -5,6 +5,16 @@ from __future__ import annotations
 import numpy as np
 
 
+def heatmap_to_image(coords: np.ndarray, bboxes: np.ndarray, output_shape: tuple[int, int]) -> np.ndarray:
+    """(N, J, >=2) heatmap units -> (N, J, 2) image pixels (float32): x / W_out * box_w + box_x, y likewise."""
+    h_out, w_out = output_shape
+    b = np.asarray(bboxes)[:, None, :]
+    pixels = np.empty((*coords.shape[:-1], 2), dtype=np.float32)
+    pixels[..., 0] = coords[..., 0] / w_out * b[..., 2] + b[..., 0]
+    pixels[..., 1] = coords[..., 1] / h_out * b[..., 3] + b[..., 1]
+    return pixels
+
+
 def heatmap_to_camera(
     coords: np.ndarray,
     bboxes: np.ndarray,
@@ -20,11 +30,8 @@ def heatmap_to_camera(
     x_img = x / W_out * box_w + box_x; y likewise; Z = (z / depth_dim * 2 - 1) * depth/2 + root_Z;
     X = (x_img - cx) / fx * Z; Y = (y_img - cy) / fy * Z.
     """
-    h_out, w_out = output_shape
-    b = np.asarray(bboxes)[:, None, :]
     img = np.empty(coords.shape, dtype=np.float32)
-    img[..., 0] = coords[..., 0] / w_out * b[..., 2] + b[..., 0]
-    img[..., 1] = coords[..., 1] / h_out * b[..., 3] + b[..., 1]
+    img[..., :2] = heatmap_to_image(coords, bboxes, output_shape)
     img[..., 2] = (coords[..., 2] / depth_dim * 2 - 1) * (bbox_3d_depth_mm / 2) + np.asarray(root_depth)[:, None]
     f = np.asarray(focal, dtype=np.float32)[:, None, :]
     c = np.asarray(center, dtype=np.float32)[:, None, :]

@@ -14,7 +14,7 @@ import torch
 from cnp_core.engine import InferenceConfig, forward_coords, resolve_device
 from cnp_core.errors import DataError
 from cnp_core.patches import crop_patch, normalize, process_bbox, read_image
-from cnp_core.pose_math import heatmap_to_camera
+from cnp_core.pose_math import heatmap_to_camera, heatmap_to_image
 from cnp_core.variants import Variant
 
 DEFAULT_FOCAL = (1500.0, 1500.0)  # the official demo's camera (focal length in pixels)
@@ -111,9 +111,10 @@ def predict_pose(
     center = options.principal_point or (width / 2.0, height / 2.0)
     estimated = options.root_depth_mm is None
     depth = estimate_root_depth(crop, focal) if options.root_depth_mm is None else float(options.root_depth_mm)
+    boxes = np.array([crop])
     cam = heatmap_to_camera(
         coords_np,
-        np.array([crop]),
+        boxes,
         np.array([depth], dtype=np.float32),
         np.array([focal], dtype=np.float32),
         np.array([center], dtype=np.float32),
@@ -121,10 +122,9 @@ def predict_pose(
         variant.depth_dim,
         BBOX_3D_DEPTH_MM,
     )[0]
-    h_out, w_out = variant.output_shape
-    pixels = np.stack([coords_np[0, :, 0] / w_out * crop[2] + crop[0], coords_np[0, :, 1] / h_out * crop[3] + crop[1]], axis=1)
+    pixels = heatmap_to_image(coords_np, boxes, variant.output_shape)[0]
     return PosePrediction(
-        joints_2d_px=pixels.astype(np.float32),
+        joints_2d_px=pixels,
         joints_3d_mm=cam - cam[root_index],
         joints_cam_mm=cam,
         bbox=tuple(float(v) for v in bbox),  # type: ignore[arg-type]

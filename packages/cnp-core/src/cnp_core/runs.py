@@ -20,6 +20,7 @@ import numpy as np
 
 from cnp_core.atomic import staged_dir, write_json
 from cnp_core.checkpoints import check_fits, inspect_state, read_checkpoint
+from cnp_core.comparison import METRICS_FILE
 from cnp_core.datasets import EvalSplit, SplitOptions
 from cnp_core.engine import InferenceConfig, predict_coords, resolve_device, shard_indices
 from cnp_core.errors import CnpError
@@ -28,7 +29,6 @@ from cnp_core.plugins import PluginHost, registry
 from cnp_core.variants import Variant
 
 RESULT_FILE = "bbox_root_pose_human36m_output.json"
-METRICS_FILE = "metrics.json"
 CHECKPOINT_PATTERNS = ("snapshot_{n}.pth.tar", "snapshot_{n}.pth", "snapshot_{n}.tar", "snapshot_{n}.safetensors", "snapshot_{n}")
 
 
@@ -182,21 +182,25 @@ def exported_sources(job: EvalJob, files: Sequence[Path]) -> list[ModelSource]:
     return sources
 
 
+def data_fingerprint(job: EvalJob, dataset: Any, split: EvalSplit) -> dict[str, Any]:
+    """What identifies the evaluated data: the dataset's input files (size, mtime) and the image list."""
+    files: list[Path] = list(dataset.input_files(job.data_dir, job.split)) if hasattr(dataset, "input_files") else []
+    return {
+        "dataset": job.dataset,
+        "data_files": [(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.is_file()],
+        "images": hashlib.sha256("\n".join(split.image_paths).encode()).hexdigest(),
+    }
+
+
 def config_hash(
-    job: EvalJob, source: ModelSource, checkpoint_sha: str, split: EvalSplit, evaluator: Any, host: PluginHost | None
+    job: EvalJob, source: ModelSource, checkpoint_sha: str, data: dict[str, Any], evaluator: Any, versions: dict[str, str]
 ) -> str:
     """Fingerprint of everything that determines a run's numbers: weights, data, variant and options."""
-    dataset = registry("dataset", host).get(job.dataset)
-    files: list[Path] = list(dataset.input_files(job.data_dir, job.split)) if hasattr(dataset, "input_files") else []
-    stats = [(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.is_file()]
-    paths = hashlib.sha256("\n".join(split.image_paths).encode()).hexdigest()
     key = {
         "checkpoint_sha256": checkpoint_sha,
         "backend": source.backend,
         "variant": job.variant.to_dict(),
-        "dataset": job.dataset,
-        "data_files": stats,
-        "images": paths,
+        **data,
         "protocol": job.split.protocol,
         "bbox_source": job.split.bbox_source,
         "bbox_root_file": str(job.split.bbox_root_file),
@@ -204,7 +208,7 @@ def config_hash(
         "flip": job.inference.flip,
         "batch_size": job.inference.batch_size,
         "optimize": job.optimize,
-        "cnp_core": package_versions().get("cnp-core"),
+        "cnp_core": versions.get("cnp-core"),
     }
     return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -303,10 +307,12 @@ def evaluate_checkpoints(
     evaluator = evaluator_for(job, host)
     split = dataset.load_split(job.data_dir, job.split)
     device = resolve_device(job.inference.device)
+    versions = package_versions()
+    data = data_fingerprint(job, dataset, split)
     records = []
     for source in sources:
         sha = sha256_of(source.path)
-        fingerprint = config_hash(job, source, sha, split, evaluator, host)
+        fingerprint = config_hash(job, source, sha, data, evaluator, versions)
         run_dir = job.output_dir / run_name(job, source.path, evaluator.alignment)
         partial = job.output_dir / ".partial" / run_dir.name
         done = _existing_record(run_dir, fingerprint) if resume else None
@@ -351,7 +357,7 @@ def evaluate_checkpoints(
             "device": str(device),
             "world_size": dist.world_size,
             "config_hash": fingerprint,
-            "versions": package_versions(),
+            "versions": versions,
             "run_dir": str(run_dir),
         }
         if dist.is_main:

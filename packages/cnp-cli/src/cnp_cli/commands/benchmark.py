@@ -50,12 +50,15 @@ def benchmark_command(
 
 
 def _flip_pairs() -> tuple[tuple[int, int], ...]:
-    """The Human3.6M flip pairs when that dataset is installed (swapping costs next to nothing)."""
+    """The registered Human3.6M dataset's flip pairs, as `cnp eval` uses them (swapping costs next to nothing)."""
+    from cnp_core import get_host
+    from cnp_core.errors import UnknownNameError
+
     try:
-        from cnp_h36m.constants import FLIP_PAIRS
-    except ImportError:
+        dataset = get_host().registry("dataset").get("h36m")
+    except UnknownNameError:
         return ()
-    return FLIP_PAIRS
+    return tuple(getattr(dataset, "flip_pairs", ()))
 
 
 def show_benchmark(reports: list[dict[str, Any]]) -> None:

@@ -7,13 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cnp_cli.console import err, out, print_json, user_errors
-
-
-def _mm(value: float | None, signed: bool = False) -> str:
-    if value is None:
-        return "-"
-    return f"{value:+.2f}" if signed else f"{value:.2f}"
+from cnp_cli.console import err, fmt_mm, out, print_json, user_errors
 
 
 @user_errors
@@ -58,11 +52,11 @@ def show_comparison(comparison: dict[str, Any]) -> None:
             "-" if r["epoch"] is None else str(r["epoch"]),
             str(r["protocol"]),
             str(r["metric"]),
-            _mm(r["total_mm"]),
-            _mm(r["delta_mm"], signed=True),
+            fmt_mm(r["total_mm"]),
+            fmt_mm(r["delta_mm"], signed=True),
             "-" if r["delta_pct"] is None else f"{r['delta_pct']:+.1f}%",
-            _mm(r["paper_mm"]),
-            _mm(r["paper_delta_mm"], signed=True),
+            fmt_mm(r["paper_mm"]),
+            fmt_mm(r["paper_delta_mm"], signed=True),
         )
     out.print(table)
     actions = Table(title="Per action (mm)")
@@ -70,5 +64,5 @@ def show_comparison(comparison: dict[str, Any]) -> None:
     for r in rows:
         actions.add_column(r["label"], justify="right")
     for name in comparison["actions"]:
-        actions.add_row(name, *(_mm(r["per_action_mm"].get(name)) for r in rows))
+        actions.add_row(name, *(fmt_mm(r["per_action_mm"].get(name)) for r in rows))
     out.print(actions)

@@ -94,11 +94,12 @@ def eval_command(
                 err.print(
                     "[bold yellow]demo:[/] synthetic Human3.6M and RANDOM weights: the numbers check the pipeline only, they say nothing about the model."
                 )
-                data_dir = demo_data(root)
-                paths = paths or [demo_checkpoint(root, spec.name)]
-            distributed.barrier()  # rank 0 writes the demo files once; the others then read them
+            else:
+                distributed.barrier()  # wait until rank 0 has written the demo files
             data_dir = demo_data(root)
             paths = paths or [demo_checkpoint(root, spec.name)]
+            if dist.is_main:
+                distributed.barrier()  # written: let the other ranks read them
         elif model_dir is not None or epochs is not None:
             if model_dir is None or epochs is None:
                 raise CnpError("--model-dir and --epochs go together (e.g. --model-dir output/model_dump --epochs 70-72)")

@@ -56,13 +56,11 @@ def export_metadata(variant: Variant, options: ExportOptions) -> dict[str, Any]:
 
 def exportable(model: nn.Module, optimize: bool = True) -> nn.Module:
     """The inference form, with its tail batched (no per-image Python loop) so it traces."""
-    from cnp_core.optimize import OptimizedPoseModel, optimize_for_inference
+    from cnp_core.optimize import EXPORT_OPTIONS, optimize_for_inference
 
     form = model
     if optimize:
-        form, _ = optimize_for_inference(model)
-    if isinstance(form, OptimizedPoseModel):
-        form.per_image = False
+        form, _ = optimize_for_inference(model, EXPORT_OPTIONS)
     return form.eval()
 
 

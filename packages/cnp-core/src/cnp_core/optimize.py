@@ -7,12 +7,16 @@ Rewrites (each skipped, with a note, where it does not apply):
   classifier runs the classifier first, at the low resolution (the two commute: both are linear and
   the bilinear weights sum to one), then upsamples the channels_last logits with two large matrix
   products and applies the soft-argmax one image at a time so its 18x64x64x64 volume (19 MB) stays
-  in cache.
+  in cache;
+- on CPU, the batch runs through the network a few images at a time (``micro_batch``), so each
+  stage's activations stay in the CPU cache (a batch of 32 at 64x64x192 is 100 MB; 8 images fit).
+  Outputs equal the whole-batch forward (bit for bit, or ~1e-6 where oneDNN picks another kernel).
 """
 
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -20,6 +24,23 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnp_core.integral import soft_argmax
+
+
+@dataclass(frozen=True)
+class OptimizeOptions:
+    """How the inference form runs.
+
+    ``micro_batch``: on CPU, images per pass through the network (``None``: the whole batch);
+    8 measured best for every variant on a 2-core, 32 MB L3 machine (XS +50%, M/L +15-25%).
+    ``per_image_tail``: soft-argmax one image at a time (``False``: one batched, traceable tail
+    that uses more memory; for export).
+    """
+
+    micro_batch: int | None = 8
+    per_image_tail: bool = True
+
+
+EXPORT_OPTIONS = OptimizeOptions(micro_batch=None, per_image_tail=False)
 
 
 def fold_batchnorm(module: nn.Module) -> tuple[nn.Module, str | None]:
@@ -69,13 +90,15 @@ class OptimizedPoseModel(nn.Module):
     up_h: torch.Tensor
     up_w: torch.Tensor
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: Any, options: OptimizeOptions = OptimizeOptions()) -> None:
         super().__init__()
+        if options.micro_batch is not None and options.micro_batch < 1:
+            raise ValueError("micro_batch must be a positive number of images or None")
+        self.options = options
         self.variant = model.variant
         self.joint_num = int(model.joint_num)
         self.depth_dim = int(model.depth_dim)
         self.notes: list[str] = []
-        self.per_image = True  # False: one batched tail (for export; uses more memory)
         self.backbone, note = fold_batchnorm(model.backbone)
         self._note(note)
         self.final_layer: nn.Conv2d | None = None
@@ -96,6 +119,8 @@ class OptimizedPoseModel(nn.Module):
             self.notes.append("late-upsampling head rewrite skipped: the head does not end in bilinear x2 + 1x1")
         self.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.notes.append("channels_last layout")
+        if options.micro_batch is not None:
+            self.notes.append(f"on CPU, {options.micro_batch} images per pass (cache-sized micro-batches)")
 
     def _note(self, note: str | None) -> None:
         if note:
@@ -112,12 +137,18 @@ class OptimizedPoseModel(nn.Module):
         return F.interpolate(logits, scale_factor=2, mode="bilinear", align_corners=True)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
+        step = self.options.micro_batch
+        if step is not None and images.device.type == "cpu" and len(images) > step:
+            return torch.cat([self._forward(part) for part in images.split(step)])
+        return self._forward(images)
+
+    def _forward(self, images: torch.Tensor) -> torch.Tensor:
         h = self.head_trunk(self.backbone(images.contiguous(memory_format=torch.channels_last)))
         if self.final_layer is None:
             return soft_argmax(h, self.joint_num, self.depth_dim)
         logits = self.final_layer(h)
         nhwc = logits.permute(0, 2, 3, 1)  # a view: the classifier's output is channels_last
-        if not self.per_image:
+        if not self.options.per_image_tail:
             return upsampled_soft_argmax(nhwc, self.up_h, self.up_w, self.joint_num, self.depth_dim)
         # One image at a time keeps its volume in cache; one buffer for all: a fresh 19 MB
         # allocation per image costs page faults.
@@ -154,15 +185,17 @@ def upsampled_soft_argmax(
     return torch.stack((x, y, z), dim=2) / total[:, :, None]
 
 
-def optimize_for_inference(model: nn.Module) -> tuple[nn.Module, list[str]]:
+def optimize_for_inference(model: nn.Module, options: OptimizeOptions = OptimizeOptions()) -> tuple[nn.Module, list[str]]:
     """The optimised form of ``model`` and notes on which rewrites applied (or why not)."""
     if not hasattr(model, "variant") or not hasattr(model, "head"):
         return model, ["not a cnp PoseModel: running it as it is"]
-    optimized = OptimizedPoseModel(model).eval()
+    optimized = OptimizedPoseModel(model, options).eval()
     return optimized, optimized.notes
 
 
 __all__ = [
+    "EXPORT_OPTIONS",
+    "OptimizeOptions",
     "OptimizedPoseModel",
     "fold_batchnorm",
     "optimize_for_inference",

@@ -9,7 +9,8 @@ then hits both modes), and reports the median run per variant and mode:
 
 - end-to-end images/s (the eval loop: decode, crop, forward, flip, collect) and the process wall time;
 - model-only images/s (the same forward on a ready batch, same flip handling; `cnp_core.benchmark`);
-- pipeline overhead: end-to-end / model-only (goal >= 0.9);
+- pipeline overhead: end-to-end / model-only, per repeat (model-only is re-measured each repeat),
+  median (goal >= 0.9);
 - peak RSS of the eval's main process (where the model runs; loader workers are separate);
 - the optimised / literal ratio of the medians (and every run's rate in the JSON) and the
   difference of the totals (goal <= 1e-3 mm).
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -63,10 +65,20 @@ def run_eval(args: list[str], env: dict[str, str], rss_file: Path) -> tuple[dict
     return record, wall, int(rss_file.read_text()) / 1024
 
 
-def median_run(results: list[tuple[dict[str, Any], float, float]]) -> tuple[dict[str, Any], float, float]:
-    """The run with the median end-to-end rate (the lower middle one for an even count)."""
-    ordered = sorted(results, key=lambda r: r[0]["images_per_s"])
-    return ordered[(len(ordered) - 1) // 2]
+def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """One mode's interleaved runs -> medians (end-to-end, model-only, overhead), every run's rate, peak RSS."""
+    rates = [r["record"]["images_per_s"] for r in results]
+    middle = sorted(results, key=lambda r: r["record"]["images_per_s"])[(len(results) - 1) // 2]
+    return {
+        "end_to_end_images_per_s": round(statistics.median(rates), 3),
+        "end_to_end_images_per_s_runs": rates,
+        "process_wall_s": round(middle["wall"], 2),
+        "model_only_images_per_s": round(statistics.median(r["model"] for r in results), 3),
+        "pipeline_overhead": round(statistics.median(r["record"]["images_per_s"] / r["model"] for r in results), 3),
+        "peak_rss_mb": round(max(r["rss"] for r in results), 1),
+        "total_mm": middle["record"]["total_mm"],
+        "samples": middle["record"]["num_samples"],
+    }
 
 
 def model_only(variant: str, batch: int, flip: bool, iters: int) -> dict[str, float]:
@@ -107,30 +119,22 @@ def main() -> None:
         for variant in args.variants.split(","):
             checkpoint = root / f"{variant}.pth.tar"
             write_checkpoint(random_state_dict(variant, seed=0), checkpoint, form="pth", epoch=0)
-            forward = model_only(variant, args.batch_size, flip, args.iters)
-            runs: dict[str, list[tuple[dict[str, Any], float, float]]] = {"optimized": [], "literal": []}
+            runs: dict[str, list[dict[str, Any]]] = {"optimized": [], "literal": []}
             for _ in range(args.repeats):  # interleaved, so a slow spell of a shared machine hits both modes
+                forward = model_only(variant, args.batch_size, flip, args.iters)
                 for mode, flag in (("optimized", "--optimize"), ("literal", "--no-optimize")):
                     common = ["--variant", variant, "--checkpoint", str(checkpoint), "--data-dir", str(data)]
                     common += ["--batch-size", str(args.batch_size), "--workers", args.workers, flag]
                     common += ["--output", str(root / "out" / mode), "--flip" if flip else "--no-flip"]
-                    runs[mode].append(run_eval(common, env, root / "rss.txt"))
-            modes: dict[str, Any] = {}
-            for mode, results in runs.items():
-                record, wall, _ = median_run(results)
-                modes[mode] = {
-                    "end_to_end_images_per_s": record["images_per_s"],
-                    "end_to_end_images_per_s_runs": [r["images_per_s"] for r, _, _ in results],
-                    "process_wall_s": round(wall, 2),
-                    "model_only_images_per_s": forward[mode],
-                    "pipeline_overhead": round(record["images_per_s"] / forward[mode], 3),
-                    "peak_rss_mb": round(max(rss for _, _, rss in results), 1),
-                    "total_mm": record["total_mm"],
-                    "samples": record["num_samples"],
-                }
+                    record, wall, rss = run_eval(common, env, root / "rss.txt")
+                    runs[mode].append({"record": record, "wall": wall, "rss": rss, "model": forward[mode]})
+            modes: dict[str, Any] = {mode: summarize(results) for mode, results in runs.items()}
+            for mode in runs:
                 print(f"{variant} {mode}: {modes[mode]}", file=sys.stderr)
             opt, lit = modes["optimized"], modes["literal"]
             modes["speedup"] = round(opt["end_to_end_images_per_s"] / lit["end_to_end_images_per_s"], 2)
+            pairs = zip(opt["end_to_end_images_per_s_runs"], lit["end_to_end_images_per_s_runs"], strict=True)
+            modes["speedup_runs"] = [round(o / li, 2) for o, li in pairs]
             modes["total_abs_diff_mm"] = abs(opt["total_mm"] - lit["total_mm"])
             report["variants"][variant] = modes
     if args.json:
@@ -140,7 +144,7 @@ def main() -> None:
         f"batch {args.batch_size}, flip {'on' if flip else 'off'}, {report['cpu_cores']} cores; split load {report['split_load_s']}"
     )
     header = f"{'variant':>7} {'opt img/s':>10} {'lit img/s':>10} {'speedup':>8} {'model opt':>10} {'model lit':>10}"
-    header += f" {'overhead':>9} {'RSS opt':>8} {'RSS lit':>8} {'|dtot| mm':>10}"
+    header += f" {'overhead':>9} {'RSS opt':>8} {'RSS lit':>8} {'|dtot| mm':>10}  speedup per repeat"
     print(header)
     for name, m in report["variants"].items():
         o, li = m["optimized"], m["literal"]
@@ -148,6 +152,7 @@ def main() -> None:
             f"{name:>7} {o['end_to_end_images_per_s']:>10.2f} {li['end_to_end_images_per_s']:>10.2f} {m['speedup']:>8.2f}"
             f" {o['model_only_images_per_s']:>10.2f} {li['model_only_images_per_s']:>10.2f} {o['pipeline_overhead']:>9.2f}"
             f" {o['peak_rss_mb']:>8.0f} {li['peak_rss_mb']:>8.0f} {m['total_abs_diff_mm']:>10.2e}"
+            f"  {', '.join(f'{r:.2f}' for r in m['speedup_runs'])}"
         )
 
 

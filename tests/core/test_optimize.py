@@ -8,7 +8,16 @@ import torch
 import cnp_core
 from cnp_core.checkpoints.synthetic import random_state_dict
 from cnp_core.engine import InferenceConfig, forward_coords
-from cnp_core.optimize import EXPORT_OPTIONS, OptimizeOptions, optimize_for_inference, upsample_matrix
+from cnp_core.integral import soft_argmax
+from cnp_core.optimize import EXPORT_OPTIONS, OptimizeOptions, optimize_for_inference
+from cnp_core.upsampled_soft_argmax import (
+    StreamBuffers,
+    pair_weights,
+    streamed_upsampled_soft_argmax,
+    upsample2x,
+    upsample_matrix,
+    upsampled_soft_argmax,
+)
 
 
 def test_upsample_matrix_equals_interpolate() -> None:
@@ -16,6 +25,74 @@ def test_upsample_matrix_equals_interpolate() -> None:
     ref = torch.nn.functional.interpolate(x, scale_factor=2, mode="bilinear", align_corners=True)
     out = upsample_matrix(7) @ x @ upsample_matrix(9).t()
     assert torch.allclose(out, ref, atol=1e-5)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 32])
+def test_pair_lerp_upsampling_equals_interpolate(n: int) -> None:
+    """Against float64 interpolate (float32 interpolate itself is off by ~6e-5 here: float32 source positions)."""
+    x = torch.randn(n, n + 3, 5) * 10
+    ref = torch.nn.functional.interpolate(x.double().permute(2, 0, 1)[None], scale_factor=2, mode="bilinear", align_corners=True)
+    mid = upsample2x(x, pair_weights(n), 0, x.new_empty(2 * n, n + 3, 5))
+    out = upsample2x(mid, pair_weights(n + 3), 1, x.new_empty(2 * n, 2 * n + 6, 5))
+    assert torch.allclose(out.double(), ref[0].permute(1, 2, 0), atol=1e-5)
+
+
+def _tail_inputs(h: int, w: int, joints: int, depth: int, scale: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """(h, w, joints*depth) channels-last logits and the float64 literal reference coordinates."""
+    torch.manual_seed(h * w + depth)
+    nchw = torch.randn(1, joints * depth, h, w, dtype=torch.float64) * scale
+    up = torch.nn.functional.interpolate(nchw, scale_factor=2, mode="bilinear", align_corners=True)
+    return nchw[0].permute(1, 2, 0).float().contiguous(), soft_argmax(up, joints, depth)[0]
+
+
+@pytest.mark.parametrize("rows", [1, 5, 8, 64])
+@pytest.mark.parametrize("shape", [(32, 32, 18, 64), (5, 9, 3, 4)])
+def test_streamed_tail_equals_literal_and_batched(rows: int, shape: tuple[int, int, int, int]) -> None:
+    h, w, joints, depth = shape
+    logits, ref = _tail_inputs(h, w, joints, depth, scale=3.0)
+    out = streamed_upsampled_soft_argmax(logits, pair_weights(h), pair_weights(w), joints, depth, StreamBuffers(logits, rows))
+    batched = upsampled_soft_argmax(logits[None], upsample_matrix(h), upsample_matrix(w), joints, depth)[0]
+    assert out is not None and out.shape == (joints, 3)
+    assert (out.double() - ref).abs().max().item() < 2e-5
+    assert (out - batched).abs().max().item() < 2e-5
+
+
+def test_streamed_tail_declines_when_the_softmax_would_underflow() -> None:
+    """Logits jumping by thousands between cells: the low-resolution shift would underflow, so None."""
+    logits, _ = _tail_inputs(6, 6, 2, 3, scale=1.0)
+    logits[2, 3, :3] = 3000.0  # joint 0 spikes in one low-resolution cell, off the upsampled grid
+    logits[2, 3, :3] -= torch.tensor([0.0, 1.0, 2.0])
+    nchw = logits.double().permute(2, 0, 1)[None]
+    ref = soft_argmax(torch.nn.functional.interpolate(nchw, scale_factor=2, mode="bilinear", align_corners=True), 2, 3)[0]
+    buffers = StreamBuffers(logits, 4)
+    assert streamed_upsampled_soft_argmax(logits, pair_weights(6), pair_weights(6), 2, 3, buffers) is None
+    batched = upsampled_soft_argmax(logits[None], upsample_matrix(6), upsample_matrix(6), 2, 3)[0]
+    assert (batched.double() - ref).abs().max().item() < 1e-4
+
+
+def test_optimized_model_falls_back_on_extreme_logits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A classifier scaled by 1e4 makes the streamed tail decline; the batched tail then matches the literal model."""
+    import cnp_core.optimize as optimize
+
+    literal = cnp_core.build_model("M")
+    literal.load_state_dict(random_state_dict("M", seed=2))
+    with torch.no_grad():
+        literal.head.final_layer.weight.mul_(1e4)
+    calls: list[int] = []
+
+    def spy(*args: object, **kwargs: object) -> torch.Tensor:
+        calls.append(1)
+        return upsampled_soft_argmax(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(optimize, "upsampled_soft_argmax", spy)
+    optimized, _ = optimize_for_inference(literal)
+    torch.manual_seed(0)
+    x = torch.randn(2, 3, 256, 256) * 60
+    with torch.inference_mode():
+        ref, out = literal(x), optimized(x)
+    assert calls, "the extreme logits should have sent at least one image to the batched tail"
+    assert torch.isfinite(out).all()
+    assert (ref - out).abs().max().item() < 1e-3
 
 
 @pytest.mark.parametrize("name", cnp_core.list_variants())
@@ -57,9 +134,11 @@ def test_micro_batches_equal_whole_batch_and_literal(name: str) -> None:
     assert (out - ref).abs().max().item() < 1e-4
 
 
-def test_micro_batch_must_be_positive() -> None:
+def test_options_must_be_positive() -> None:
     with pytest.raises(ValueError, match="micro_batch"):
         optimize_for_inference(cnp_core.build_model("XS"), OptimizeOptions(micro_batch=0))
+    with pytest.raises(ValueError, match="stream_rows"):
+        optimize_for_inference(cnp_core.build_model("M"), OptimizeOptions(stream_rows=0))
 
 
 def test_late_upsampling_applies_to_3up_only() -> None:

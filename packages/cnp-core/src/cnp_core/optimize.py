@@ -5,9 +5,9 @@ Rewrites (each skipped, with a note, where it does not apply):
 - channels_last memory layout for the whole network;
 - a head whose last layer ends in bilinear x2 upsampling (align_corners=True) before a 1x1
   classifier runs the classifier first, at the low resolution (the two commute: both are linear and
-  the bilinear weights sum to one), then upsamples the channels_last logits with two large matrix
-  products and applies the soft-argmax one image at a time so its 18x64x64x64 volume (19 MB) stays
-  in cache;
+  the bilinear weights sum to one), then upsamples the 1152 logit channels and applies the
+  soft-argmax in one fused pass (:mod:`cnp_core.upsampled_soft_argmax`: streamed per image on CPU,
+  batched matrix products elsewhere and in exports);
 - on CPU, the batch runs through the network a few images at a time (``micro_batch``), so each
   stage's activations stay in the CPU cache (a batch of 32 at 64x64x192 is 100 MB; 8 images fit).
   Outputs equal the whole-batch forward (bit for bit, or ~1e-6 where oneDNN picks another kernel).
@@ -24,6 +24,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnp_core.integral import soft_argmax
+from cnp_core.upsampled_soft_argmax import (
+    StreamBuffers,
+    pair_weights,
+    streamed_upsampled_soft_argmax,
+    upsample_matrix,
+    upsampled_soft_argmax,
+)
 
 
 @dataclass(frozen=True)
@@ -32,15 +39,19 @@ class OptimizeOptions:
 
     ``micro_batch``: on CPU, images per pass through the network (``None``: the whole batch);
     8 measured best for every variant on a 2-core, 32 MB L3 machine (XS +50%, M/L +15-25%).
-    ``per_image_tail``: soft-argmax one image at a time (``False``: one batched, traceable tail
-    that uses more memory; for export).
+    ``streamed_tail``: upsample and soft-argmax image by image, a few rows at a time, on CPU
+    (``False``: one batched, traceable tail that holds every volume at once; for export).
+    ``stream_rows``: output rows per streamed step (8: 2.4 MB of volume, within a core's L2).
     """
 
     micro_batch: int | None = 8
-    per_image_tail: bool = True
+    streamed_tail: bool = True
+    stream_rows: int = 8
 
 
-EXPORT_OPTIONS = OptimizeOptions(micro_batch=None, per_image_tail=False)
+EXPORT_OPTIONS = OptimizeOptions(micro_batch=None, streamed_tail=False)
+# Images per batched tail on accelerators: bounds its volume to about 300 MB.
+_BATCHED_TAIL_IMAGES = 16
 
 
 def fold_batchnorm(module: nn.Module) -> tuple[nn.Module, str | None]:
@@ -51,19 +62,6 @@ def fold_batchnorm(module: nn.Module) -> tuple[nn.Module, str | None]:
         return fuse(copy.deepcopy(module).eval()), None
     except Exception as exc:  # not traceable: keep the literal module
         return module, f"BatchNorm folding skipped for {type(module).__name__} ({type(exc).__name__})"
-
-
-def upsample_matrix(n: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """(2n, n) weights of bilinear x2 with align_corners=True along one axis."""
-    out = 2 * n
-    pos = torch.arange(out, dtype=torch.float64) * (n - 1) / (out - 1)
-    lo = pos.floor().long().clamp(max=n - 1)
-    hi = (lo + 1).clamp(max=n - 1)
-    frac = pos - lo
-    m = torch.zeros(out, n, dtype=torch.float64)
-    m[torch.arange(out), lo] += 1 - frac
-    m[torch.arange(out), hi] += frac
-    return m.to(dtype)
 
 
 def _late_upsample_parts(head: nn.Module) -> tuple[nn.Module, nn.Conv2d] | None:
@@ -89,11 +87,15 @@ class OptimizedPoseModel(nn.Module):
 
     up_h: torch.Tensor
     up_w: torch.Tensor
+    lerp_h: torch.Tensor
+    lerp_w: torch.Tensor
 
     def __init__(self, model: Any, options: OptimizeOptions = OptimizeOptions()) -> None:
         super().__init__()
         if options.micro_batch is not None and options.micro_batch < 1:
             raise ValueError("micro_batch must be a positive number of images or None")
+        if options.stream_rows < 1:
+            raise ValueError("stream_rows must be a positive number of rows")
         self.options = options
         self.variant = model.variant
         self.joint_num = int(model.joint_num)
@@ -112,7 +114,9 @@ class OptimizedPoseModel(nn.Module):
             h_out, w_out = self.variant.output_shape
             self.register_buffer("up_h", upsample_matrix(h_out // 2), persistent=False)
             self.register_buffer("up_w", upsample_matrix(w_out // 2), persistent=False)
-            self.notes.append("classifier runs before the last bilinear upsampling (separable matrix upsampling)")
+            self.register_buffer("lerp_h", pair_weights(h_out // 2), persistent=False)
+            self.register_buffer("lerp_w", pair_weights(w_out // 2), persistent=False)
+            self.notes.append("classifier runs before the last bilinear upsampling (fused upsampling + soft-argmax)")
         else:
             self.head_trunk, note = fold_batchnorm(model.head)
             self._note(note)
@@ -148,41 +152,19 @@ class OptimizedPoseModel(nn.Module):
             return soft_argmax(h, self.joint_num, self.depth_dim)
         logits = self.final_layer(h)
         nhwc = logits.permute(0, 2, 3, 1)  # a view: the classifier's output is channels_last
-        if not self.options.per_image_tail:
-            return upsampled_soft_argmax(nhwc, self.up_h, self.up_w, self.joint_num, self.depth_dim)
-        # One image at a time keeps its volume in cache; one buffer for all: a fresh 19 MB
-        # allocation per image costs page faults.
-        volume = logits.new_empty(1, self.up_h.shape[0], self.up_w.shape[0] * logits.shape[1])
-        parts = [upsampled_soft_argmax(x, self.up_h, self.up_w, self.joint_num, self.depth_dim, volume) for x in nhwc.split(1)]
-        return torch.cat(parts)
+        if not self.options.streamed_tail:
+            return self._batched_tail(nhwc)
+        if nhwc.device.type != "cpu":
+            return torch.cat([self._batched_tail(part) for part in nhwc.split(_BATCHED_TAIL_IMAGES)])
+        buffers = StreamBuffers(nhwc[0], self.options.stream_rows)
+        parts = []
+        for x in nhwc:
+            coords = streamed_upsampled_soft_argmax(x, self.lerp_h, self.lerp_w, self.joint_num, self.depth_dim, buffers)
+            parts.append(self._batched_tail(x[None])[0] if coords is None else coords)
+        return torch.stack(parts)
 
-
-def upsampled_soft_argmax(
-    logits: torch.Tensor,
-    up_h: torch.Tensor,
-    up_w: torch.Tensor,
-    joint_num: int,
-    depth_dim: int,
-    volume: torch.Tensor | None = None,
-) -> torch.Tensor:
-    """(N, h, w, joint_num*depth_dim) logits -> bilinear x2 -> soft-argmax -> (N, joint_num, 3).
-
-    Both upsampling steps are large matrix products over the contiguous channel axis; the
-    softmax is normalised once at the end (more accurate than normalising every voxel).
-    ``volume``: an optional (N, 2h, 2w*C) buffer to reuse (the volume is then written in place).
-    """
-    n_h, n_w = up_h.shape[0], up_w.shape[0]
-    wide = torch.matmul(up_w, logits)  # (N, h, 2w, C), batched over rows
-    full = torch.matmul(up_h, wide.flatten(2), out=volume).view(-1, n_h, n_w, joint_num, depth_dim)
-    full = full.sub_(full.amax(dim=(1, 2, 4), keepdim=True)).exp_()
-    p_z = full.sum(dim=(1, 2))  # (N, J, D)
-    p_xy = full.sum(dim=4)  # (N, 2h, 2w, J)
-    total = p_z.sum(dim=2)
-    dtype, device = full.dtype, full.device
-    x = (p_xy.sum(dim=1) * torch.arange(n_w, dtype=dtype, device=device)[:, None]).sum(dim=1)
-    y = (p_xy.sum(dim=2) * torch.arange(n_h, dtype=dtype, device=device)[:, None]).sum(dim=1)
-    z = (p_z * torch.arange(depth_dim, dtype=dtype, device=device)).sum(dim=2)
-    return torch.stack((x, y, z), dim=2) / total[:, :, None]
+    def _batched_tail(self, nhwc: torch.Tensor) -> torch.Tensor:
+        return upsampled_soft_argmax(nhwc, self.up_h, self.up_w, self.joint_num, self.depth_dim)
 
 
 def optimize_for_inference(model: nn.Module, options: OptimizeOptions = OptimizeOptions()) -> tuple[nn.Module, list[str]]:
@@ -199,6 +181,4 @@ __all__ = [
     "OptimizedPoseModel",
     "fold_batchnorm",
     "optimize_for_inference",
-    "upsample_matrix",
-    "upsampled_soft_argmax",
 ]

@@ -9,7 +9,7 @@ import cnp_core
 from cnp_core.checkpoints.synthetic import random_state_dict
 from cnp_core.engine import InferenceConfig, forward_coords
 from cnp_core.integral import soft_argmax
-from cnp_core.optimize import EXPORT_OPTIONS, OptimizeOptions, optimize_for_inference
+from cnp_core.optimize import EXPORT_OPTIONS, OptimizeOptions, fold_batchnorm, optimize_for_inference
 from cnp_core.upsampled_soft_argmax import (
     StreamBuffers,
     pair_weights,
@@ -25,6 +25,27 @@ def test_upsample_matrix_equals_interpolate() -> None:
     ref = torch.nn.functional.interpolate(x, scale_factor=2, mode="bilinear", align_corners=True)
     out = upsample_matrix(7) @ x @ upsample_matrix(9).t()
     assert torch.allclose(out, ref, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", cnp_core.list_variants())
+def test_batchnorm_folding_alone_equals_literal(name: str) -> None:
+    """The first rewrite on its own: backbone and head with BN folded give the literal features."""
+    variant = cnp_core.get_variant(name)
+    literal = cnp_core.build_model(name)
+    literal.load_state_dict(random_state_dict(name, seed=7))
+    literal.eval()
+    torch.manual_seed(1)
+    x = torch.randn(2, 3, *variant.input_shape) * 60
+    with torch.inference_mode():
+        features = literal.backbone(x)
+        heatmaps = literal.head(features)
+        for module, inputs, ref in ((literal.backbone, x, features), (literal.head, features, heatmaps)):
+            folded, note = fold_batchnorm(module)
+            assert note is None
+            bn = [sum(isinstance(m, torch.nn.BatchNorm2d) for m in mod.modules()) for mod in (module, folded)]
+            assert bn[1] < bn[0]  # conv -> BN pairs are gone (pre-BN before a downsample conv stays)
+            scale = ref.abs().max().item()
+            assert (folded(inputs) - ref).abs().max().item() <= 1e-5 * max(scale, 1.0)
 
 
 @pytest.mark.parametrize("n", [1, 2, 7, 32])

@@ -69,17 +69,15 @@ def upsampled_soft_argmax(
     up_w: torch.Tensor,
     joint_num: int,
     depth_dim: int,
-    volume: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """(N, h, w, joint_num*depth_dim) logits -> bilinear x2 -> soft-argmax -> (N, joint_num, 3).
 
     Both upsampling steps are large matrix products over the contiguous channel axis; the
     softmax is normalised once at the end (more accurate than normalising every voxel).
-    ``volume``: an optional (N, 2h, 2w*C) buffer to reuse (the volume is then written in place).
     """
     n_h, n_w = up_h.shape[0], up_w.shape[0]
     wide = torch.matmul(up_w, logits)  # (N, h, 2w, C), batched over rows
-    full = torch.matmul(up_h, wide.flatten(2), out=volume).view(-1, n_h, n_w, joint_num, depth_dim)
+    full = torch.matmul(up_h, wide.flatten(2)).view(-1, n_h, n_w, joint_num, depth_dim)
     full = full.sub_(full.amax(dim=(1, 2, 4), keepdim=True)).exp_()
     return _moments(full.sum(dim=4), full.sum(dim=(1, 2)))
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import torch
 
+from cnp_core.integral import expected_coords
+
 
 def upsample_matrix(n: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     """(2n, n) weights of bilinear x2 with align_corners=True along one axis."""
@@ -53,16 +55,6 @@ def upsample2x(x: torch.Tensor, weights: torch.Tensor, dim: int, out: torch.Tens
     return out
 
 
-def _moments(p_xy: torch.Tensor, p_z: torch.Tensor) -> torch.Tensor:
-    """Unnormalised marginals p_xy (N, H, W, J) and p_z (N, J, D) -> (N, J, 3) expected (x, y, z)."""
-    _, n_h, n_w, _ = p_xy.shape
-    dtype, device = p_xy.dtype, p_xy.device
-    x = (p_xy.sum(dim=1) * torch.arange(n_w, dtype=dtype, device=device)[:, None]).sum(dim=1)
-    y = (p_xy.sum(dim=2) * torch.arange(n_h, dtype=dtype, device=device)[:, None]).sum(dim=1)
-    z = (p_z * torch.arange(p_z.shape[2], dtype=dtype, device=device)).sum(dim=2)
-    return torch.stack((x, y, z), dim=2) / p_z.sum(dim=2)[:, :, None]
-
-
 def upsampled_soft_argmax(
     logits: torch.Tensor,
     up_h: torch.Tensor,
@@ -73,13 +65,16 @@ def upsampled_soft_argmax(
     """(N, h, w, joint_num*depth_dim) logits -> bilinear x2 -> soft-argmax -> (N, joint_num, 3).
 
     Both upsampling steps are large matrix products over the contiguous channel axis; the
-    softmax is normalised once at the end (more accurate than normalising every voxel).
+    softmax is normalised once at the end, in float64 (:func:`cnp_core.integral.expected_coords`).
     """
     n_h, n_w = up_h.shape[0], up_w.shape[0]
     wide = torch.matmul(up_w, logits)  # (N, h, 2w, C), batched over rows
     full = torch.matmul(up_h, wide.flatten(2)).view(-1, n_h, n_w, joint_num, depth_dim)
     full = full.sub_(full.amax(dim=(1, 2, 4), keepdim=True)).exp_()
-    return _moments(full.sum(dim=4), full.sum(dim=(1, 2)))
+    # Short float32 runs (64 bins), then float64 (see cnp_core.integral): the depth marginal sums
+    # columns first and rows in float64, so no float32 sum spans more than one axis.
+    p_z = full.sum(dim=2).double().sum(dim=1)
+    return expected_coords(full.sum(dim=4), p_z)
 
 
 class StreamBuffers:
@@ -119,16 +114,17 @@ def streamed_upsampled_soft_argmax(
     shift = logits.reshape(h * w, joint_num, depth_dim).amax(dim=(0, 2)).view(1, 1, joint_num, 1)
     mid = upsample2x(logits, weights_h, 0, buffers.mid)  # (2h, w, C)
     p_xy = logits.new_empty(n_h, n_w, joint_num)
-    p_z = logits.new_zeros(joint_num, depth_dim)
+    p_z = torch.zeros(joint_num, depth_dim, dtype=torch.float64, device=logits.device)
     for start in range(0, n_h, buffers.rows):
         rows = mid[start : start + buffers.rows]
         chunk = upsample2x(rows, weights_w, 1, buffers.chunk[: len(rows)]).view(-1, n_w, joint_num, depth_dim)
         chunk.sub_(shift).exp_()
         torch.sum(chunk, dim=3, out=p_xy[start : start + len(rows)])
-        p_z += chunk.sum(dim=(0, 1))
+        # float32 over one row's columns, float64 across rows (see cnp_core.integral)
+        p_z += chunk.sum(dim=1).double().sum(dim=0)
     if not bool((p_z.sum(dim=1) >= _MIN_MASS).all()):
         return None
-    return _moments(p_xy[None], p_z[None])[0]
+    return expected_coords(p_xy[None], p_z[None])[0]
 
 
 __all__ = [

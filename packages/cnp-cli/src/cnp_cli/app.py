@@ -61,7 +61,18 @@ def add_plugin_commands() -> None:
     get_host().pm.hook.cnp_register_commands(app=app)
 
 
+def _interrupt_on_sigterm() -> None:
+    """SIGTERM (a scheduler's stop, ``kill``) ends a run like Ctrl-C: one line, nothing half-written."""
+    import signal
+
+    def handler(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
 def main() -> None:
     """Console-script entry point."""
+    _interrupt_on_sigterm()
     add_plugin_commands()
     app()

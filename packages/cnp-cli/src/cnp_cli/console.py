@@ -34,8 +34,10 @@ def fmt_mm(value: float | None, signed: bool = False) -> str:
 
 
 def print_json(data: Any) -> None:
-    """The one JSON document of a ``--json`` run, on stdout."""
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    """The one JSON document of a ``--json`` run, on stdout (strict: NaN or infinity is an error, not a token)."""
+    from cnp_core.atomic import strict_json
+
+    sys.stdout.write(strict_json(json.loads(json.dumps(data, default=str))) + "\n")
     sys.stdout.flush()
 
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from cnp_core.atomic import staged_dir, write_json
+from cnp_core.atomic import OutputError, staged_dir, write_json
 
-DEMO_VERSION = 1
+DEMO_VERSION = 2  # 2: complete.json records every file's size
 
 
 def demo_root(cache_dir: Path | None = None) -> Path:
@@ -15,26 +18,59 @@ def demo_root(cache_dir: Path | None = None) -> Path:
     return (cache_dir or default_cache_dir()) / "demo" / f"v{DEMO_VERSION}"
 
 
+def _manifest(folder: Path) -> dict[str, int]:
+    return {
+        str(p.relative_to(folder)): p.stat().st_size
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != "complete.json"
+    }
+
+
+def _intact(data: Path) -> bool:
+    """The cached demo folder as it was written (every file there, same sizes); else it is rebuilt."""
+    try:
+        recorded = json.loads((data / "complete.json").read_text())
+        return isinstance(recorded, dict) and recorded.get("files") == _manifest(data)
+    except (OSError, ValueError):
+        return False
+
+
 def demo_data(root: Path) -> Path:
-    """S9+S11, 15 actions, 2 cameras, 2 frames each (60 test samples); generated on first use."""
+    """S9+S11, 15 actions, 2 cameras, 2 frames each (60 test samples); generated on first use,
+    and again whenever a file of it is missing or changed size."""
     from cnp_h36m.synth import SynthConfig, generate
 
     data = root / "Human36M"
-    if (data / "complete.json").is_file():
+    if _intact(data):
         return data
-    with staged_dir(data) as tmp:
+    with _cache_errors(root), staged_dir(data) as tmp:
         counts = generate(tmp, SynthConfig(subjects=(9, 11), subactions=(1,), cameras=(1, 2), frames=2, seed=0))
-        write_json(tmp / "complete.json", counts)
+        write_json(tmp / "complete.json", {**counts, "files": _manifest(tmp)})
     return data
+
+
+@contextmanager
+def _cache_errors(root: Path) -> Iterator[None]:
+    try:
+        yield
+    except OutputError as exc:
+        raise OutputError(f"{exc} (the demo cache; set CNP_CACHE_DIR to a writable folder)") from None
 
 
 def demo_checkpoint(root: Path, variant: str) -> Path:
     """A random-weight checkpoint in the published ``ConvNeXtPose_{V}.tar`` form (zip of snapshot_0.pth/)."""
-    from cnp_core.checkpoints import write_checkpoint
+    from cnp_core.checkpoints import read_checkpoint, write_checkpoint
     from cnp_core.checkpoints.synthetic import random_state_dict
+    from cnp_core.errors import CheckpointError
 
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in variant)
     path = root / "checkpoints" / f"ConvNeXtPose_{safe}.tar"
-    if not path.is_file():
+    if path.is_file():
+        try:
+            read_checkpoint(path)
+            return path
+        except CheckpointError:
+            pass  # damaged: write it again
+    with _cache_errors(root):
         write_checkpoint(random_state_dict(variant, seed=0), path, form="zip-tar", epoch=0, legacy_head=variant in ("M", "L"))
     return path

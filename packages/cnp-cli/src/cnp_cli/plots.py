@@ -20,10 +20,23 @@ def _pyplot() -> Any:
     return plt
 
 
+SOFTWARE_TAG = "cnp"  # PNG "Software" text chunk: marks a picture cnp drew (so cnp may replace it)
+
+
+def drawn_by_cnp(path: Path) -> bool:
+    """A PNG that :func:`_save` wrote (its Software chunk says cnp)."""
+    try:
+        with Path(path).open("rb") as fh:
+            head = fh.read(1 << 16)
+    except OSError:
+        return False
+    return head.startswith(b"\x89PNG") and b"tEXtSoftware\x00" + SOFTWARE_TAG.encode() in head
+
+
 def _save(fig: Any, path: Path) -> Path:
     plt = _pyplot()
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight", metadata={"Software": SOFTWARE_TAG})
     plt.close(fig)
     return Path(path)
 

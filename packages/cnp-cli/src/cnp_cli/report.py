@@ -9,8 +9,19 @@ from pathlib import Path
 from typing import Any
 
 from cnp_cli.console import fmt_mm
-from cnp_core.atomic import write_text
+from cnp_core.atomic import claim_output, write_text
 from cnp_core.comparison import Run, compare_runs, setting
+
+MARKER = "<!-- written by cnp report; `cnp report --out` may replace this file -->"
+
+
+def written_by_cnp(path: Path) -> bool:
+    """A report :func:`build_report` wrote (it starts with :data:`MARKER`)."""
+    try:
+        with Path(path).open(encoding="utf-8", errors="replace") as fh:
+            return fh.readline().rstrip("\n") == MARKER
+    except OSError:
+        return False
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
@@ -64,15 +75,27 @@ def _variants(runs: Sequence[Run]) -> list[str]:
     return _table(("variant", "backbone", "depths", "dims", "head", "heatmap", "params (M)", "GMACs"), rows)
 
 
-def build_report(runs: Sequence[Run], out: Path, *, baseline: str | None = None, title: str | None = None) -> dict[str, Any]:
-    """Write ``out`` (Markdown) and one PNG per protocol/metric group beside it; returns what was written."""
-    from cnp_cli.plots import comparison_plot
+def _plot_path(out: Path, protocol: Any, metric: Any, alignment: Any) -> Path:
+    return out.with_name(f"{out.stem}_{_slug(f'p{protocol} {metric} {alignment}')}.png")
+
+
+def build_report(
+    runs: Sequence[Run], out: Path, *, baseline: str | None = None, title: str | None = None, force: bool = False
+) -> dict[str, Any]:
+    """Write ``out`` (Markdown) and one PNG per protocol/metric group beside it; returns what was written.
+
+    Files there that cnp did not write are refused before anything is written, unless ``force``.
+    """
+    from cnp_cli.plots import comparison_plot, drawn_by_cnp
 
     out = Path(out)
     groups: dict[tuple[Any, ...], list[Run]] = {}
     for run in runs:
         groups.setdefault(setting(run.record), []).append(run)
-    lines = [f"# {title or 'ConvNeXtPose evaluation report'}", ""]
+    claim_output(out, force=force, owned=written_by_cnp)
+    for _, protocol, metric, alignment in groups:
+        claim_output(_plot_path(out, protocol, metric, alignment), force=force, owned=drawn_by_cnp)
+    lines = [MARKER, f"# {title or 'ConvNeXtPose evaluation report'}", ""]
     lines.append(f"Generated {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC by `cnp report` from {len(runs)} run(s).")
     lines += ["", "## Environment", "", *_environment(runs), "", "## Variants", "", *_variants(runs), ""]
     plots: list[str] = []
@@ -81,7 +104,7 @@ def build_report(runs: Sequence[Run], out: Path, *, baseline: str | None = None,
         base = baseline if baseline and any(baseline in (r.label, str(r.record["variant"])) for r in members) else None
         comparison = compare_runs(members, baseline=base)
         heading = f"{dataset} Protocol {protocol}: {metric} ({alignment} alignment)"
-        plot = out.with_name(f"{out.stem}_{_slug(f'p{protocol} {metric} {alignment}')}.png")
+        plot = _plot_path(out, protocol, metric, alignment)
         comparison_plot(comparison, plot)
         plots.append(str(plot))
         lines += [f"## {heading}", "", f"Baseline: `{comparison['baseline']}`.", ""]

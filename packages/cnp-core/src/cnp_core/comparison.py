@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,18 +33,43 @@ def load_run(path: str | Path) -> Run:
     file = path / METRICS_FILE if path.is_dir() else path
     if not file.is_file():
         hint = "a run folder written by `cnp eval` (it holds metrics.json) or a metrics.json file"
+        inside = sorted(p.name for p in path.iterdir() if (p / METRICS_FILE).is_file()) if path.is_dir() else []
+        if inside:
+            listing = ", ".join(inside[:8]) + (f" and {len(inside) - 8} more" if len(inside) > 8 else "")
+            raise DataError(f"{path} holds run folders, not one run: pass them instead ({listing}), e.g. {path}/*")
         raise DataError(f"{path} is not {hint}" if path.exists() else f"{path} does not exist; pass {hint}")
     try:
-        record = json.loads(file.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        record = json.loads(file.read_text(encoding="utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
         raise DataError(f"{file} is not valid JSON ({exc}); re-run `cnp eval` to rewrite it") from None
     if not isinstance(record, dict):
         raise DataError(f"{file} is not a metrics record (expected a JSON object, as `cnp eval` writes)")
     missing = [k for k in REQUIRED_FIELDS if k not in record]
     if missing:
         raise DataError(f"{file} lacks {', '.join(missing)}: not a `cnp eval` metrics.json")
+    _check_numbers(record, file)
     label = file.parent.name if file.name == METRICS_FILE else file.stem
     return Run(label=label, path=file, record=record)
+
+
+def _reject_constant(name: str) -> float:
+    raise ValueError(f"it holds a bare {name}, which strict JSON does not allow")
+
+
+def _is_mm(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check_numbers(record: dict[str, Any], file: Path) -> None:
+    """Totals and per-action values must be finite numbers (an action without samples may be null)."""
+    bad = [] if _is_mm(record["total_mm"]) else ["total_mm"]
+    actions = record["per_action_mm"]
+    if not isinstance(actions, dict):
+        bad.append("per_action_mm")
+    else:
+        bad += [f"per_action_mm[{k!r}]" for k, v in actions.items() if v is not None and not _is_mm(v)]
+    if bad:
+        raise DataError(f"{file}: {', '.join(bad[:3])} must be a finite number of mm; re-run `cnp eval` to rewrite it")
 
 
 def paper_number(record: dict[str, Any], host: PluginHost | None = None) -> tuple[float | None, str]:

@@ -80,7 +80,13 @@ class PatchDataset(Dataset[tuple[torch.Tensor, int, str]]):
 
 
 def _worker_init(_: int) -> None:
+    """One thread per loader process; interrupts are the main process's to handle (it stops the
+    workers), so a worker never prints a traceback of its own for Ctrl-C or SIGTERM."""
+    import signal
+
     torch.set_num_threads(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 @contextmanager

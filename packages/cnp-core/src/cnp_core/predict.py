@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from cnp_core.engine import InferenceConfig, forward_coords, resolve_device
-from cnp_core.errors import DataError
+from cnp_core.errors import CnpError, DataError
 from cnp_core.patches import crop_patch, normalize, process_bbox, read_image
 from cnp_core.pose_math import heatmap_to_camera, heatmap_to_image
 from cnp_core.variants import Variant
@@ -32,6 +32,19 @@ class PoseInput:
     principal_point: tuple[float, float] | None = None
     flip: bool = True
     device: str = "auto"
+
+    def __post_init__(self) -> None:
+        def finite(values: Sequence[float] | float) -> bool:
+            return all(math.isfinite(float(v)) for v in np.atleast_1d(values))
+
+        if self.bbox is not None and not (finite(self.bbox) and self.bbox[2] > 0 and self.bbox[3] > 0):
+            raise CnpError(f"bbox {self.bbox}: give x, y and a positive width and height (finite numbers)")
+        if self.root_depth_mm is not None and not (finite(self.root_depth_mm) and self.root_depth_mm > 0):
+            raise CnpError(f"root depth {self.root_depth_mm} mm: the person must be in front of the camera (a positive depth)")
+        if not (finite(self.focal) and min(self.focal) > 0):
+            raise CnpError(f"focal lengths {self.focal}: give two positive numbers of pixels (e.g. 1500,1500)")
+        if self.principal_point is not None and not finite(self.principal_point):
+            raise CnpError(f"principal point {self.principal_point}: give two finite numbers of pixels")
 
 
 @dataclass(frozen=True)
@@ -77,6 +90,8 @@ def estimate_root_depth(crop_box: Sequence[float], focal: Sequence[float]) -> fl
 def load_image(path: str | Path) -> np.ndarray:
     """BGR uint8 image, or a one-line error saying what is wrong with the file."""
     path = Path(path)
+    if path.is_dir():
+        raise DataError(f"image {path} is a folder; give one image file")
     if not path.is_file():
         raise DataError(f"image {path} does not exist")
     image = read_image(str(path))

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from cnp_core.atomic import staged_dir, write_json
-from cnp_core.checkpoints import check_fits, inspect_state, read_checkpoint
+from cnp_core.atomic import claim_output, staged_dir, writable_dir, write_json
+from cnp_core.checkpoints import check_fits, inspect_state, read_checkpoint, with_counters
 from cnp_core.comparison import METRICS_FILE
 from cnp_core.datasets import EvalSplit, SplitOptions
 from cnp_core.engine import InferenceConfig, predict_coords, resolve_device, shard_indices
@@ -45,6 +45,7 @@ class EvalJob:
     output_dir: Path = Path("output/result")
     optimize: bool = True
     block_batches: int = 32  # batches per saved block of predictions (the unit --resume keeps)
+    force: bool = False  # replace run folders that cnp did not write
 
 
 def parse_epochs(spec: str) -> list[int]:
@@ -119,10 +120,31 @@ def metric_label(evaluator: Any, job: EvalJob, host: PluginHost | None = None) -
     return str(evaluator.metric)
 
 
-def run_name(job: EvalJob, checkpoint: Path, alignment: str) -> str:
-    stem = checkpoint.name.split(".")[0] if not checkpoint.is_dir() else checkpoint.name.replace(".", "_")
+def run_name(job: EvalJob, checkpoint: Path, alignment: str, stem: str | None = None) -> str:
+    if stem is None:
+        stem = checkpoint.name.split(".")[0] if not checkpoint.is_dir() else checkpoint.name.replace(".", "_")
     name = f"{job.variant.name}_{stem}_p{job.split.protocol}_{job.split.bbox_source}_{'flip' if job.inference.flip else 'noflip'}"
     return name if job.alignment is None else f"{name}_{alignment}"
+
+
+def run_names(job: EvalJob, checkpoints: Sequence[Path], alignment: str) -> list[str]:
+    """One run folder name per checkpoint, unique within the run: where two files share a name, the
+    parent folder's name joins it (``runA-snapshot_70``), and where that is shared too, an index."""
+    names = [run_name(job, c, alignment) for c in checkpoints]
+    clashing = {n for n in names if names.count(n) > 1}
+    for i, (name, path) in enumerate(zip(names, checkpoints, strict=True)):
+        if name in clashing:
+            stem = path.name.split(".")[0] if not path.is_dir() else path.name.replace(".", "_")
+            names[i] = run_name(job, path, alignment, f"{path.resolve().parent.name}-{stem}")
+    for i, name in enumerate(names):
+        if names.count(name) > 1:
+            names[i] = f"{name}_{names[: i + 1].count(name)}"
+    return names
+
+
+def _written_by_cnp(run_dir: Path) -> bool:
+    """A run folder cnp wrote holds its metrics.json (or is a staging leftover of one)."""
+    return (run_dir / METRICS_FILE).is_file()
 
 
 def result_records(split: EvalSplit, result: EvalResult) -> list[dict[str, Any]]:
@@ -160,7 +182,7 @@ def verify_checkpoints(job: EvalJob, checkpoints: Sequence[Path], host: PluginHo
 
         def load(state: dict[str, Any] = state) -> Any:
             model = build_model(job.variant, host=host)
-            model.load_state_dict(state, strict=True)
+            model.load_state_dict(with_counters(state, model), strict=True)
             return model
 
         verified.append(ModelSource(path, info.format, info.epoch, load))
@@ -243,7 +265,7 @@ def infer_shard(
     """This rank's blocks of coordinates; each finished block is saved to ``partial`` for --resume."""
     from tqdm import tqdm
 
-    from cnp_core.atomic import atomic_path
+    from cnp_core.atomic import atomic_path, make_dirs
 
     total = sum(stop - start for start, stop in blocks)
     bar = tqdm(total=total, desc=label, unit="img", disable=not (show and job.inference.progress), leave=False)
@@ -264,7 +286,7 @@ def infer_shard(
                     input_shape=job.variant.input_shape,
                     indices=np.arange(start, stop),
                 )
-                partial.mkdir(parents=True, exist_ok=True)
+                make_dirs(partial)
                 with atomic_path(file) as tmp, tmp.open("wb") as fh:
                     np.save(fh, block)
             parts.append(block)
@@ -305,15 +327,20 @@ def evaluate_checkpoints(
     sources = list(sources) if sources is not None else verify_checkpoints(job, checkpoints, host)
     dataset = registry("dataset", host).get(job.dataset)
     evaluator = evaluator_for(job, host)
+    names = run_names(job, [s.path for s in sources], evaluator.alignment)
+    if dist.is_main:
+        writable_dir(job.output_dir)
+        for name in names:
+            claim_output(job.output_dir / name, force=job.force, owned=_written_by_cnp)
     split = dataset.load_split(job.data_dir, job.split)
     device = resolve_device(job.inference.device)
     versions = package_versions()
     data = data_fingerprint(job, dataset, split)
     records = []
-    for source in sources:
+    for source, name in zip(sources, names, strict=True):
         sha = sha256_of(source.path)
         fingerprint = config_hash(job, source, sha, data, evaluator, versions)
-        run_dir = job.output_dir / run_name(job, source.path, evaluator.alignment)
+        run_dir = job.output_dir / name
         partial = job.output_dir / ".partial" / run_dir.name
         done = _existing_record(run_dir, fingerprint) if resume else None
         if done is not None:

@@ -34,8 +34,18 @@ class Human36M:
     def load_split(self, data_dir: Path, options: SplitOptions) -> EvalSplit:
         """The test split; parsed once, then read from the cache in well under a second."""
         data_dir = Path(data_dir)
+        if data_dir.exists() and not data_dir.is_dir():
+            raise DataError(
+                f"data folder {data_dir} is a file; pass the Human3.6M folder (images/, annotations/) with --data-dir"
+            )
         if not data_dir.is_dir():
             raise DataError(f"data folder {data_dir} does not exist; pass --data-dir or create one with `cnp data synth`")
+        if options.bbox_source == "rootnet" and options.bbox_root_file is not None:
+            given = Path(options.bbox_root_file)
+            if given.is_dir():
+                raise DataError(f"--bbox-root {given} is a folder; pass the RootNet file (bbox_root_human36m_output.json)")
+            if not given.is_file():
+                raise DataError(f"--bbox-root {given} does not exist; pass an existing RootNet file")
         files = self.input_files(data_dir, options)
         for f in files:
             if not f.is_file():

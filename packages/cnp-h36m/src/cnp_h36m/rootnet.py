@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from cnp_core.errors import DataError
+from cnp_core.validate import numbers
 from cnp_h36m.constants import TEST_SUBJECTS
 from cnp_h36m.jsonio import read_json
 
@@ -22,12 +23,15 @@ def load_bbox_root(path: Path) -> BboxRoot:
     table: BboxRoot = {}
     for n, entry in enumerate(entries):
         try:
-            bbox, root = np.array(entry["bbox"]), np.array(entry["root_cam"])
-            table[int(entry["image_id"])] = (bbox, root)
+            image_id, bbox, root = int(entry["image_id"]), entry["bbox"], entry["root_cam"]
         except (KeyError, TypeError, ValueError):
             raise DataError(f"malformed RootNet file {path}: entry {n} lacks image_id, bbox or root_cam") from None
-        if bbox.shape != (4,) or root.shape != (3,):
-            raise DataError(f"malformed RootNet file {path}: entry {n} needs a 4-number bbox and a 3-number root_cam")
+        where = f"RootNet file {path}, entry {n} (image_id {image_id})"
+        box = numbers(bbox, shape=(4,), what="bbox [x, y, w, h]", where=where)
+        numbers(box[2:], shape=(2,), what="bbox width and height", where=where, positive=True)
+        root_cam = numbers(root, shape=(3,), what="root_cam [X, Y, Z]", where=where)
+        numbers(root_cam[2:], shape=(1,), what="root depth Z", where=where, positive=True)
+        table[image_id] = (box, root_cam)
     return table
 
 

@@ -12,6 +12,7 @@ import numpy as np
 from cnp_core.datasets import EvalSplit, SplitOptions
 from cnp_core.errors import DataError
 from cnp_core.patches import process_bbox
+from cnp_core.validate import finite_rows, numbers
 from cnp_h36m import constants as C
 from cnp_h36m.jsonio import read_json
 from cnp_h36m.layout import annotation_file, default_bbox_root, images_dir
@@ -35,12 +36,25 @@ def action_of(file_name: str) -> int:
     return int(match.group(1)) - C.FIRST_ACTION_IDX
 
 
+_CAMERA_FIELDS = (
+    ("R", (3, 3), "rotation R", False),
+    ("t", (3,), "translation t", False),
+    ("f", (2,), "focal length f", True),
+    ("c", (2,), "principal point c", False),
+)
+
+
 def _camera(cameras: Mapping[str, Any], subject: int, cam_idx: int, path: Path) -> tuple[np.ndarray, ...]:
     try:
         cam = cameras[str(cam_idx)]
-        return tuple(np.array(cam[k], dtype=np.float32) for k in ("R", "t", "f", "c"))
+        raw = [cam[key] for key, *_ in _CAMERA_FIELDS]
     except (KeyError, TypeError):
         raise DataError(f"camera {cam_idx} of subject {subject} missing or malformed in {path}") from None
+    where = f"camera {cam_idx} of subject {subject} in {path}"
+    return tuple(
+        numbers(value, shape=shape, what=what, where=where, positive=positive).astype(np.float32)
+        for value, (_, shape, what, positive) in zip(raw, _CAMERA_FIELDS, strict=True)
+    )
 
 
 def _subject_samples(data_dir: Path, subject: int, options: SplitOptions) -> dict[str, list[Any]]:
@@ -65,22 +79,26 @@ def _subject_samples(data_dir: Path, subject: int, options: SplitOptions) -> dic
         img = images.get(_field(ann, "image_id", data_path, "annotation"))
         if img is None:
             continue
-        act, sub, frame = img["action_idx"], img["subaction_idx"], img["frame_idx"]
+        act, sub, frame = (_field(img, k, data_path, "image") for k in ("action_idx", "subaction_idx", "frame_idx"))
+        file_name = _field(img, "file_name", data_path, "image")
         try:
             world = joints[str(act)][str(sub)][str(frame)]
         except (KeyError, TypeError):
             raise DataError(
                 f"{joint_path} has no joints for action {act}, subaction {sub}, frame {frame} "
-                f"(image {img['file_name']}); the annotation files do not belong together"
+                f"(image {file_name}); the annotation files do not belong together"
             ) from None
         if options.bbox_source == "gt":
-            bbox = process_bbox(np.array(_field(ann, "bbox", data_path, "annotation")), img["width"], img["height"], aspect)
+            where = f"annotation of image {img.get('id')} in {data_path}"
+            raw_box = numbers(_field(ann, "bbox", data_path, "annotation"), shape=(4,), what="bbox", where=where)
+            size = (_field(img, "width", data_path, "image"), _field(img, "height", data_path, "image"))
+            bbox = process_bbox(raw_box, *size, aspect)
             if bbox is None:
                 continue
             out["bbox"].append(bbox.astype(np.float64))
         R, t, f, c = _camera(cameras, subject, _field(img, "cam_idx", data_path, "image"), cam_path)
         out["id"].append(int(img["id"]))
-        out["file"].append(str(img["file_name"]))
+        out["file"].append(str(file_name))
         out["joint_world"].append(world)
         for key, value in (("R", R), ("t", t), ("f", f), ("c", c)):
             out[key].append(value)
@@ -112,6 +130,7 @@ def build_split(data_dir: Path, options: SplitOptions) -> EvalSplit:
         raise DataError(f"{data_dir}: joint entries are not all 17x3 lists of numbers") from None
     if world.ndim != 3 or world.shape[1:] != (17, 3):
         raise DataError(f"{data_dir}: joint entries must be 17x3, found shape {world.shape[1:]}")
+    finite_rows(world, what="3D joints", where=f"{data_dir}/annotations (joint_3d files)", labels=cols["file"])
     thorax = (world[:, C.L_SHOULDER, :] + world[:, C.R_SHOULDER, :]) * 0.5
     world = np.concatenate([world, thorax[:, None, :]], axis=1)
     R, t = np.stack(cols["R"]), np.stack(cols["t"])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,13 @@ from cnp_h36m import constants as C
 from cnp_h36m.layout import BBOX_ROOT_FILE, annotation_file, image_file_name
 
 WIDTH, HEIGHT = 1000, 1002
+#: written last into every generated folder: what made it, so `cnp data synth` may replace it.
+MARKER_FILE = ".cnp-synth.json"
+
+
+def is_synthetic(folder: Path) -> bool:
+    """A folder :func:`generate` wrote (it holds the marker file)."""
+    return (Path(folder) / MARKER_FILE).is_file()
 
 
 @dataclass(frozen=True)
@@ -198,7 +205,6 @@ def _bbox(px: np.ndarray, margin: float) -> list[float]:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
         tmp.write_bytes(orjson.dumps(data))
 
@@ -262,6 +268,7 @@ def generate(out: Path, config: SynthConfig) -> dict[str, int]:
         _write_json(annotation_file(out, subject, "joint_3d"), joints)
     _write_json(out / BBOX_ROOT_FILE, bbox_root)
     counts["bbox_root_entries"] = len(bbox_root)
+    _write_json(out / MARKER_FILE, {"generator": "cnp data synth", "config": asdict(config), "counts": counts})
     return counts
 
 

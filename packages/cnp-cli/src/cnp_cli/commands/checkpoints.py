@@ -27,15 +27,20 @@ def synth_command(
     ] = False,
     epoch: Annotated[int, typer.Option(help="Epoch stored in the file.")] = 0,
     seed: Annotated[int, typer.Option(help="Random seed of the weights.")] = 0,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace --out if it exists (cnp cannot tell that it wrote it).")
+    ] = False,
 ) -> None:
     """Write a random-weight checkpoint of VARIANT in one of the published forms."""
     from cnp_core import get_variant
+    from cnp_core.atomic import claim_output
     from cnp_core.checkpoints import FORMS, write_checkpoint
     from cnp_core.checkpoints.synthetic import random_state_dict
     from cnp_core.errors import CnpError
 
     if form not in FORMS:
         raise CnpError(f"unknown --form {form!r}; choose one of {', '.join(FORMS)}")
+    claim_output(out_path, force=force)
     spec = get_variant(variant)
     state = random_state_dict(spec, seed)
     write_checkpoint(state, out_path, form=form, epoch=epoch, legacy_head=legacy_head, metadata={"variant": spec.name})

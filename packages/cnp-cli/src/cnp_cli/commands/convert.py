@@ -21,12 +21,15 @@ def convert_command(
         str | None,
         typer.Option("--variant", "-v", help="Refuse unless the file fits this variant.", autocompletion=variant_names),
     ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace OUT if it exists (cnp cannot tell that it wrote it).")] = False,
 ) -> None:
     """Convert a checkpoint, writing canonical key names (remaps applied) and keeping the epoch."""
     from cnp_core import get_variant
+    from cnp_core.atomic import claim_output
     from cnp_core.checkpoints import check_fits, inspect_state, read_checkpoint, write_checkpoint
     from cnp_core.errors import CnpError
 
+    claim_output(out_path, force=force)
     raw = read_checkpoint(file)
     info, state = inspect_state(raw)
     if variant is not None:

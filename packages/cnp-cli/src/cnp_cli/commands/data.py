@@ -24,10 +24,16 @@ def synth_command(
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same dataset.")] = 0,
     no_images: Annotated[bool, typer.Option("--no-images", help="Annotations only (for load benchmarks).")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print counts as JSON on stdout.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace OUT even if it is not a folder this command wrote (e.g. a real dataset).")
+    ] = False,
 ) -> None:
-    """Write a synthetic Human3.6M (cameras, poses for all 15 actions, JPEGs, annotations, bbox_root)."""
-    from cnp_core.atomic import staged_dir
-    from cnp_h36m.synth import SynthConfig, generate
+    """Write a synthetic Human3.6M (cameras, poses for all 15 actions, JPEGs, annotations, bbox_root).
+
+    OUT must be new, empty, or an earlier `cnp data synth` folder; anything else needs --force.
+    """
+    from cnp_core.atomic import claim_output, staged_dir
+    from cnp_h36m.synth import SynthConfig, generate, is_synthetic
 
     config = SynthConfig(
         subjects=tuple(subjects or (9, 11)),
@@ -38,6 +44,7 @@ def synth_command(
         seed=seed,
         images=not no_images,
     )
+    claim_output(out_dir, force=force, owned=is_synthetic)
     with staged_dir(out_dir) as tmp:
         counts = generate(tmp, config)
     if json_out:

@@ -63,6 +63,9 @@ def eval_command(
     model: Annotated[
         list[Path] | None, typer.Option("--model", help="Exported ONNX model for --backend onnxruntime; repeatable.")
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace run folders under --output that cnp did not write (no metrics.json).")
+    ] = False,
 ) -> None:
     """Evaluate checkpoints on the Human3.6M test split and write metrics.json + the official result file."""
     from cnp_core import distributed, get_variant
@@ -117,6 +120,7 @@ def eval_command(
             alignment=alignment,
             output_dir=output,
             optimize=optimize,
+            force=force,
         )
         prepare = None
         if optimize:

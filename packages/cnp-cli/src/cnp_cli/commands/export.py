@@ -24,15 +24,20 @@ def export_command(
         typer.Option("--optimize/--no-optimize", help="Export the inference-optimised form (same weights) or the literal model."),
     ] = True,
     json_out: Annotated[bool, typer.Option("--json", help="Print the file's metadata as JSON on stdout.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace --out if it exists (cnp cannot tell that it wrote it).")
+    ] = False,
 ) -> None:
     """Export a checkpoint: images (N, 3, H, W) in, joint coordinates (N, J, 3) in heatmap units out."""
     from cnp_core import build_model, get_variant
+    from cnp_core.atomic import claim_output
     from cnp_core.checkpoints import load_checkpoint
     from cnp_core.errors import CnpError
     from cnp_core.export import FORMATS, ExportOptions, export_model
 
     if format not in FORMATS:
         raise CnpError(f"--format {format!r}: use {' or '.join(FORMATS)}")
+    claim_output(out, force=force)
     spec = get_variant(variant)
     model = build_model(spec)
     load_checkpoint(model, checkpoint, variant=spec)

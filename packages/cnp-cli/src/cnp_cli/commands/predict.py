@@ -48,6 +48,7 @@ def predict_command(
         str, typer.Option(help="Dataset whose joint set the model predicts (names, skeleton, flip pairs).")
     ] = "h36m",
     json_out: Annotated[bool, typer.Option("--json", help="Print the prediction as one JSON document on stdout.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace --out even if it is not a drawing cnp made.")] = False,
 ) -> None:
     """Predict the 3D pose of the person in IMAGE (inside --bbox, or the whole image)."""
     from cnp_core import build_model, get_host, get_variant
@@ -71,6 +72,11 @@ def predict_command(
         flip=flip,
         device=device,
     )
+    if out_png is not None:
+        from cnp_cli.plots import drawn_by_cnp
+        from cnp_core.atomic import claim_output
+
+        claim_output(out_png, force=force, owned=drawn_by_cnp)
     picture = load_image(image)
     literal = build_model(spec)
     load_checkpoint(literal, checkpoint, variant=spec)

@@ -19,12 +19,15 @@ def report_command(
     ] = None,
     title: Annotated[str | None, typer.Option(help="Report title.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print what was written as JSON on stdout.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace files at --out (and its plots) that cnp did not write.")
+    ] = False,
 ) -> None:
     """Environment, variant configurations, totals, the 15-action table, paper deltas and plots."""
     from cnp_cli.report import build_report
     from cnp_core.comparison import load_run
 
-    written = build_report([load_run(r) for r in runs], out, baseline=baseline, title=title)
+    written = build_report([load_run(r) for r in runs], out, baseline=baseline, title=title, force=force)
     if json_out:
         print_json(written)
     else:

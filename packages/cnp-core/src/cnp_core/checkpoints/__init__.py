@@ -12,6 +12,7 @@ from cnp_core.checkpoints.loading import (
     inspect_state,
     load_checkpoint,
     read_checkpoint,
+    with_counters,
 )
 from cnp_core.checkpoints.matching import describe_architecture, detect_variants, expected_shapes
 from cnp_core.checkpoints.raw import RawCheckpoint
@@ -37,5 +38,6 @@ __all__ = [
     "read_checkpoint",
     "safe_torch_load",
     "strip_module_prefix",
+    "with_counters",
     "write_checkpoint",
 ]

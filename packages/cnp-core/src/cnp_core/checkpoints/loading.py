@@ -11,6 +11,7 @@ from torch import nn
 
 from cnp_core.checkpoints.formats import CheckpointFormat
 from cnp_core.checkpoints.matching import (
+    COUNTER_SUFFIX,
     ShapeDiff,
     describe_architecture,
     detect_variants,
@@ -144,6 +145,12 @@ class LoadReport:
         return data
 
 
+def with_counters(state: dict[str, torch.Tensor], model: nn.Module) -> dict[str, torch.Tensor]:
+    """``state`` plus the BatchNorm counters it lacks (set to 0), so a strict load accepts it."""
+    missing = {k: v for k, v in model.state_dict().items() if k.endswith(COUNTER_SUFFIX) and k not in state}
+    return {**state, **{k: torch.zeros_like(v, device="cpu") for k, v in missing.items()}}
+
+
 def load_checkpoint(
     model: nn.Module,
     path: str | Path,
@@ -160,5 +167,5 @@ def load_checkpoint(
     raw = read_checkpoint(path, host)
     info, state = inspect_state(raw, host)
     check_fits(info, state, spec, host)
-    model.load_state_dict(state, strict=True)
+    model.load_state_dict(with_counters(state, model), strict=True)
     return LoadReport(info.path, info.format, info.epoch, spec.name, info.tensor_count, info.remaps, info.detected_variants)

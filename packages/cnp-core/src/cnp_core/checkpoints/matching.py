@@ -57,8 +57,13 @@ class ShapeDiff:
         return "; ".join(parts) or "fits"
 
 
+#: BatchNorm's update counter: not a weight (eval never reads it), so a file may lack it.
+COUNTER_SUFFIX = "num_batches_tracked"
+
+
 def diff(file_shapes: Shapes, model_shapes: Shapes) -> ShapeDiff:
-    missing = tuple(k for k in model_shapes if k not in file_shapes)
+    """Missing, unexpected and reshaped tensors; a missing BatchNorm counter is not missing."""
+    missing = tuple(k for k in model_shapes if k not in file_shapes and not k.endswith(COUNTER_SUFFIX))
     unexpected = tuple(k for k in file_shapes if k not in model_shapes)
     wrong = tuple(
         (k, file_shapes[k], model_shapes[k]) for k in model_shapes if k in file_shapes and file_shapes[k] != model_shapes[k]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from cnp_core.atomic import atomic_path, replace_dir
+from cnp_core.atomic import atomic_path, make_dirs, os_errors, replace_dir
 from cnp_core.checkpoints.key_adapters import to_legacy_head_keys
 
 FORMS = ("pth", "zip-tar", "folder", "tar", "safetensors")
@@ -25,7 +25,7 @@ def _snapshot(state: Mapping[str, torch.Tensor], epoch: int) -> dict[str, object
 
 def _save_zip(obj: object, out: Path, archive_name: str) -> None:
     """torch zip serialization whose inner folder is ``archive_name`` (as the published files are)."""
-    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
+    with os_errors(out), tempfile.TemporaryDirectory(dir=out.parent) as tmp:
         staged = Path(tmp) / f"{archive_name}.tar"  # torch names the folder after the stem
         torch.save(obj, staged)
         with atomic_path(out) as target:
@@ -49,7 +49,7 @@ def write_checkpoint(
     if form not in FORMS:
         raise ValueError(f"unknown form {form!r}; choose one of {', '.join(FORMS)}")
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(out.parent)
     tensors = {k: v.detach().cpu().contiguous() for k, v in state.items()}
     if legacy_head:
         tensors = to_legacy_head_keys(tensors)
@@ -65,7 +65,7 @@ def write_checkpoint(
     if form in ("pth", "zip-tar"):
         _save_zip(snapshot, out, archive if form == "zip-tar" else Path(out.name).stem)
         return out
-    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
+    with os_errors(out), tempfile.TemporaryDirectory(dir=out.parent) as tmp:
         zipped = Path(tmp) / "snapshot.zip"
         _save_zip(snapshot, zipped, archive)
         extracted = Path(tmp) / "extracted"

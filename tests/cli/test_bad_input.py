@@ -62,7 +62,7 @@ def test_synth_refuses_a_folder_it_did_not_write(tmp_path: Path) -> None:
     (target / "images").mkdir(parents=True)
     (target / "notes.txt").write_text("my notes")
     (target / "images" / "a.jpg").write_bytes(b"\xff\xd8 user image")
-    result = run("data", "synth", target, "--frames", "1", "--cameras", "1", "--subactions", "1")
+    result = run("data", "synth", target, "--frames", "1", "--cameras", "1", "--subactions", "1", "--no-images")
     assert_one_error(result, str(target), "--force")
     assert (target / "notes.txt").read_text() == "my notes" and (target / "images" / "a.jpg").is_file()
 
@@ -73,10 +73,10 @@ def test_synth_refuses_a_file_and_replaces_its_own_output(tmp_path: Path) -> Non
     assert_one_error(run("data", "synth", file, "--frames", "1"), "--force")
     assert file.read_bytes() == b"precious"
     own = tmp_path / "synthetic"
-    args = ("data", "synth", own, "--frames", "1", "--cameras", "1", "--subactions", "1")
+    args = ("data", "synth", own, "--frames", "1", "--cameras", "1", "--subactions", "1", "--no-images")
     assert run(*args).exit_code == 0  # type: ignore[attr-defined]
     assert run(*args, "--seed", "3").exit_code == 0  # its own output: replaced without --force  # type: ignore[attr-defined]
-    forced = run("data", "synth", file, "--frames", "1", "--cameras", "1", "--subactions", "1", "--force")
+    forced = run("data", "synth", file, "--frames", "1", "--cameras", "1", "--subactions", "1", "--no-images", "--force")
     assert forced.exit_code == 0 and file.is_dir()  # type: ignore[attr-defined]
 
 
@@ -254,6 +254,7 @@ def test_paths_of_the_wrong_kind_are_named(h36m_dir: Path, xs_checkpoint: Path, 
     assert_one_error(predict, "is a folder")
 
 
+@pytest.mark.slow
 def test_damaged_demo_cache_is_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CNP_CACHE_DIR", str(tmp_path / "cache"))
     args = ("eval", "--variant", "XS", "--demo", "--output", tmp_path / "out", "--workers", "0", "--json", "--no-flip")

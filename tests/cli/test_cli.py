@@ -102,6 +102,7 @@ def test_eval_writes_official_files(h36m_dir: Path, tmp_path: Path) -> None:
     assert len(results[0]["joint_cam"]) == 17 and results[0]["joint_cam"][0] != [0.0, 0.0, 0.0]  # aligned for P1
 
 
+@pytest.mark.slow
 def test_eval_literal_and_optimized_agree(h36m_dir: Path, tmp_path: Path) -> None:
     ckpt = tmp_path / "m.safetensors"
     runner.invoke(app, ["checkpoints", "synth", "--variant", "M", "--out", str(ckpt), "--form", "safetensors", "--seed", "4"])
@@ -164,6 +165,7 @@ def test_bad_data_dir_is_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 1 and result.stderr.count("\n") == 1 and "does not exist" in result.stderr
 
 
+@pytest.mark.slow
 def test_demo_json_stdout_is_one_document(tmp_path: Path) -> None:
     proc = cnp(
         "eval",

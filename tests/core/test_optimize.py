@@ -155,8 +155,11 @@ def test_optimized_model_falls_back_on_extreme_logits(monkeypatch: pytest.Monkey
     assert torch.isfinite(out).all()
 
 
-@pytest.mark.parametrize("name", cnp_core.list_variants())
-@pytest.mark.parametrize("batch", [1, 3])
+@pytest.mark.parametrize(
+    ("name", "batch"),
+    [(n, 1) for n in cnp_core.list_variants()]
+    + [pytest.param(n, 3, marks=pytest.mark.slow) if n in ("M", "L") else (n, 3) for n in cnp_core.list_variants()],
+)
 @pytest.mark.parametrize("flip", [False, True])
 def test_optimized_equals_literal(name: str, batch: int, flip: bool) -> None:
     variant = cnp_core.get_variant(name)
@@ -173,7 +176,9 @@ def test_optimized_equals_literal(name: str, batch: int, flip: bool) -> None:
         _assert_paths_agree(ref, out, _logits(literal, x, flip), _logits(optimized, x, flip))
 
 
-@pytest.mark.parametrize("name", cnp_core.list_variants())
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n in ("M", "L") else n for n in cnp_core.list_variants()]
+)
 def test_micro_batches_equal_whole_batch_and_literal(name: str) -> None:
     """5 images in passes of 2 (2 + 2 + 1): equal to one pass (oneDNN may pick another kernel per size) and to the literal model."""
     variant = cnp_core.get_variant(name)

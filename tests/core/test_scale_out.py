@@ -47,6 +47,7 @@ def single(*args: str) -> dict[str, Any]:
     return record
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("nproc", "protocol", "batch"), [(2, 2, 16), (3, 1, 7)])
 def test_torchrun_matches_single_process(
     h36m_dir: Path, xs_checkpoints: list[Path], tmp_path: Path, nproc: int, protocol: int, batch: int
@@ -72,6 +73,7 @@ def test_torchrun_matches_single_process(
     assert done.stderr.count("100%") <= 1  # one progress bar: rank 0's
 
 
+@pytest.mark.slow
 def test_torchrun_rank_failure_names_the_rank(h36m_dir: Path, xs_checkpoints: list[Path], tmp_path: Path) -> None:
     data = tmp_path / "Human36M"
     shutil.copytree(h36m_dir, data)
@@ -110,6 +112,7 @@ def job_for(data: Path, out: Path, **kw: Any) -> EvalJob:
     return EvalJob(variant=get_variant("XS"), data_dir=data, inference=inference, output_dir=out, **kw)
 
 
+@pytest.mark.slow
 def test_resume_skips_finished_and_recomputes_stale(h36m_dir: Path, xs_checkpoints: list[Path], tmp_path: Path) -> None:
     ckpts = [tmp_path / p.name for p in xs_checkpoints]
     for src, dst in zip(xs_checkpoints, ckpts, strict=True):
@@ -135,6 +138,7 @@ def test_resume_skips_finished_and_recomputes_stale(h36m_dir: Path, xs_checkpoin
     assert len(seen) == 3 and not any(r.get("resumed") for r in rerun)
 
 
+@pytest.mark.slow
 def test_resume_continues_an_interrupted_run(h36m_dir: Path, xs_checkpoints: list[Path], tmp_path: Path) -> None:
     job = job_for(h36m_dir, tmp_path / "out", block_batches=2)  # blocks of 16 samples
     clean = evaluate_checkpoints(job_for(h36m_dir, tmp_path / "clean"), xs_checkpoints[:1])[0]
@@ -154,7 +158,7 @@ def test_resume_continues_an_interrupted_run(h36m_dir: Path, xs_checkpoints: lis
     assert not (tmp_path / "out" / ".partial").exists()
 
 
-@pytest.mark.parametrize("variant", ["XS", "S", "M", "L", "XS-wide"])
+@pytest.mark.parametrize("variant", ["XS", *(pytest.param(v, marks=pytest.mark.slow) for v in ("S", "M", "L")), "XS-wide"])
 def test_onnx_parity_every_variant(variant: str, tmp_path: Path) -> None:
     from cnp_core import build_model, get_variant
     from cnp_core.export import ExportOptions, OnnxRuntimeModel, export_model, exportable, read_export_metadata
@@ -211,6 +215,7 @@ def test_torchscript_export_and_inspect(tmp_path: Path) -> None:
     assert wrong.exit_code == 1 and "pass --variant M" in wrong.stderr
 
 
+@pytest.mark.slow
 def test_eval_onnxruntime_backend_matches_torch(h36m_dir: Path, xs_checkpoints: list[Path], tmp_path: Path) -> None:
     from typer.testing import CliRunner
 

@@ -98,7 +98,7 @@ class OraclePlugin:
             )
 
 
-@pytest.mark.parametrize("grid", [32, 64])
+@pytest.mark.parametrize("grid", [32, pytest.param(64, marks=pytest.mark.slow)])
 @pytest.mark.parametrize("flip", [False, True])
 @pytest.mark.parametrize("protocol", [1, 2])
 def test_oracle_gives_ground_truth(h36m_dir: Path, grid: int, flip: bool, protocol: int) -> None:

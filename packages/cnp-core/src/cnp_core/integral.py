@@ -38,7 +38,7 @@ def soft_argmax(logits: torch.Tensor, joint_num: int, depth_dim: int) -> torch.T
     """
     n, _, h, w = logits.shape
     flat = logits.reshape(n, joint_num, depth_dim * h * w)
-    weights = torch.exp(flat - flat.amax(dim=2, keepdim=True)).view(n, joint_num, depth_dim, h, w)
+    weights = (flat - flat.amax(dim=2, keepdim=True)).exp_().view(n, joint_num, depth_dim, h, w)
     # float32 runs of one axis (depth, or columns), float64 beyond: as the fused tails do.
     p_xy = weights.sum(dim=2).permute(0, 2, 3, 1)
     p_z = weights.sum(dim=4).double().sum(dim=3)

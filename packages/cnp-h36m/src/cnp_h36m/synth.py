@@ -175,11 +175,13 @@ _COLORS = {"r": (40, 60, 220), "l": (220, 120, 40), "c": (60, 200, 60)}
 
 def render(px: np.ndarray, cam_xyz: np.ndarray, rng: np.random.Generator, f: float) -> np.ndarray:
     """A 1000x1002 BGR picture of the skeleton as a solid figure over a textured background."""
-    y = np.linspace(0, 1, HEIGHT)[:, None, None]
-    base = (np.array([90, 80, 70]) * (1 - y) + np.array([150, 140, 130]) * y).astype(np.float32)
-    img = np.broadcast_to(base, (HEIGHT, WIDTH, 3)).copy()
-    img += rng.normal(0, 6, size=img.shape).astype(np.float32)
-    img = np.clip(img, 0, 255).astype(np.uint8)
+    y = np.linspace(0, 1, HEIGHT, dtype=np.float32)[:, None, None]
+    base = np.array([90, 80, 70], np.float32) * (1 - y) + np.array([150, 140, 130], np.float32) * y
+    # uniform sensor-like noise of +-10 levels (random bytes: 8x faster than Gaussian draws)
+    img = np.frombuffer(rng.bytes(HEIGHT * WIDTH * 3), np.uint8).reshape(HEIGHT, WIDTH, 3).astype(np.float32)
+    img *= 20.0 / 255.0
+    img += base - 10.0
+    img = np.clip(img, 0, 255, out=img).astype(np.uint8)
     depth = float(cam_xyz[:, 2].mean())
     thick = max(3, int(f * 90 / depth))
     torso = px[[1, 4, 11, 14]].astype(np.int32)

@@ -267,3 +267,26 @@ def test_damaged_demo_cache_is_rebuilt(tmp_path: Path, monkeypatch: pytest.Monke
     again = run(*args)
     assert again.exit_code == 0, again.output  # type: ignore[attr-defined]
     assert json.loads(again.stdout)[0]["total_mm"] == json.loads(first.stdout)[0]["total_mm"]  # type: ignore[attr-defined]
+
+
+@pytest.mark.slow
+def test_sigterm_is_an_interrupt_without_tracebacks(h36m_dir: Path, xs_checkpoint: Path, tmp_path: Path) -> None:
+    """A scheduler's SIGTERM mid-inference: exit 130, one line, no worker traceback, no half-written run."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    exe = Path(sys.executable).with_name("cnp")
+    args = [str(exe), "eval", "--variant", "XS", "--checkpoint", str(xs_checkpoint), "--data-dir", str(h36m_dir)]
+    args += ["--output", str(tmp_path / "out"), "--workers", "1", "--batch-size", "1"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (tmp_path / "out" / ".partial").exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)  # the first saved block comes after 32 batches: inference is under way
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("error: interrupted"), err
+    assert not any(p.name.startswith("XS_") for p in (tmp_path / "out").iterdir())

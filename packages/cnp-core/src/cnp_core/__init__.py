@@ -28,6 +28,9 @@ from cnp_core.variants import PaperNumbers, Variant, freeze_config, get_variant,
 __version__ = "0.1.0"
 
 _LAZY = {
+    "DatasetInfo": "cnp_core.datasets",
+    "EvalSplit": "cnp_core.datasets",
+    "SplitOptions": "cnp_core.datasets",
     "PoseModel": "cnp_core.model",
     "build_model": "cnp_core.model",
     "inspect_checkpoint": "cnp_core.checkpoints",
@@ -37,6 +40,7 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from cnp_core.datasets import DatasetInfo, EvalSplit, SplitOptions
     from cnp_core.checkpoints import inspect_checkpoint, load_checkpoint, read_checkpoint, write_checkpoint
     from cnp_core.model import PoseModel, build_model
 
@@ -52,9 +56,12 @@ __all__ = [
     "CheckpointMismatchError",
     "CnpError",
     "DataError",
+    "DatasetInfo",
     "DuplicateNameError",
+    "EvalSplit",
     "PaperNumbers",
     "PoseModel",
+    "SplitOptions",
     "UnknownNameError",
     "UnsafeCheckpointError",
     "Variant",

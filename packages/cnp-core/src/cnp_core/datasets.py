@@ -2,11 +2,89 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+
+from cnp_core.errors import CnpError, PluginError
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """What a dataset declares about itself, in one record; cnp reads only this (never guesses).
+
+    - ``joint_names``: the joints a model predicts for this dataset, in output order;
+    - ``flip_pairs``: (left, right) joint indices the flip test swaps (``()`` only for a joint set
+      with no sides; a wrong list gives wrong numbers, so it must be declared);
+    - ``root_index``: the joint subtracted to make poses root-relative;
+    - ``skeleton``: bones (index pairs) for drawings;
+    - ``evaluators``: alignment (``none``, ``rigid``, ...) -> registered evaluator name: the only
+      evaluators that may score this dataset;
+    - ``default_alignment`` / ``metric_names``: per protocol, the headline metric's alignment and label.
+    """
+
+    joint_names: tuple[str, ...]
+    flip_pairs: tuple[tuple[int, int], ...]
+    root_index: int
+    evaluators: Mapping[str, str]
+    default_alignment: Mapping[int, str]
+    metric_names: Mapping[int, str]
+    skeleton: tuple[tuple[int, int], ...] = ()
+
+    def __post_init__(self) -> None:
+        n = len(self.joint_names)
+        problems = []
+        if n == 0:
+            problems.append("no joint_names")
+        pairs = [j for pair in (*self.flip_pairs, *self.skeleton) for j in pair]
+        if any(not isinstance(j, int) or not 0 <= j < n for j in pairs):
+            problems.append(f"flip_pairs/skeleton name joints outside 0..{n - 1}")
+        flat = [j for pair in self.flip_pairs for j in pair]
+        if len(flat) != len(set(flat)) or any(a == b for a, b in self.flip_pairs):
+            problems.append("a joint appears in two flip pairs (or is paired with itself)")
+        if not 0 <= self.root_index < n:
+            problems.append(f"root_index {self.root_index} outside 0..{n - 1}")
+        if not self.evaluators:
+            problems.append("no evaluators")
+        unknown = sorted({a for a in self.default_alignment.values() if a not in self.evaluators})
+        if unknown:
+            problems.append(f"default alignment(s) {', '.join(unknown)} have no evaluator")
+        if set(self.metric_names) != set(self.default_alignment):
+            problems.append("metric_names and default_alignment must name the same protocols")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    def evaluator_name(self, alignment: str) -> str:
+        """The registered evaluator that scores this dataset with ``alignment``."""
+        try:
+            return self.evaluators[alignment]
+        except KeyError:
+            raise CnpError(
+                f"alignment {alignment!r} is not offered by this dataset; choose one of {', '.join(self.evaluators)}"
+            ) from None
+
+
+def dataset_info(dataset: Any, name: str, plugin: str) -> DatasetInfo:
+    """The declared record of a registered dataset, or a :class:`PluginError` naming the plugin."""
+    info = getattr(dataset, "info", None)
+    if not isinstance(info, DatasetInfo) or not callable(getattr(dataset, "load_split", None)):
+        raise PluginError(
+            f"plugin {plugin!r} registered dataset {name!r} without a cnp_core.DatasetInfo `info` attribute "
+            "and a load_split(data_dir, options) method; see the README's plugin guide"
+        )
+    return info
+
+
+def check_joints_fit(variant: Any, info: DatasetInfo, dataset: str) -> None:
+    """Before any data is read: the variant's output joints must be the dataset's joints."""
+    if int(variant.joint_num) != len(info.joint_names):
+        raise CnpError(
+            f"variant {variant.name} predicts {variant.joint_num} joints but dataset {dataset} has "
+            f"{len(info.joint_names)}; pick a variant made for {dataset} or another --dataset"
+        )
 
 
 @dataclass(frozen=True)
@@ -68,10 +146,11 @@ class EvalSplit:
 
 @runtime_checkable
 class EvalDataset(Protocol):
-    """A registered dataset: builds test splits from a data folder."""
+    """A registered dataset: its declaration (:class:`DatasetInfo`) and test splits from a data folder."""
 
     name: str
     description: str
+    info: DatasetInfo
 
     def load_split(self, data_dir: Path, options: SplitOptions) -> EvalSplit:
         """The test split for ``options``; raise :class:`cnp_core.DataError` on bad input."""

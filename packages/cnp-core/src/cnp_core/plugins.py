@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.metadata as md
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -62,6 +62,16 @@ class PluginInfo:
         }
 
 
+def _validate_dataset(obj: Any, name: str, plugin: str) -> None:
+    from cnp_core.datasets import dataset_info
+
+    dataset_info(obj, name, plugin)
+
+
+# Contracts checked at registration, per registry kind (obj, name, plugin) -> None or PluginError.
+_VALIDATORS: dict[str, Callable[[Any, str, str], None]] = {"dataset": _validate_dataset}
+
+
 def _switch(name: str) -> list[str] | None:
     value = os.environ.get(name)
     if value is None:
@@ -98,9 +108,26 @@ class PluginHost:
                 info = self.infos.setdefault(plugin_name, PluginInfo(plugin_name))
                 info.error = f"{hook_name} failed: {type(exc).__name__}: {exc}"
                 warnings.warn(f"cnp plugin {plugin_name!r}: {info.error}", PluginLoadWarning, stacklevel=2)
+            for name in self._invalid(registry, kind, registrar, plugin_name):
+                registry.remove(name)
+                registrar.registered.remove(name)
             info = self.infos.setdefault(plugin_name, PluginInfo(plugin_name))
             if registrar.registered:
                 info.registered.setdefault(kind, []).extend(registrar.registered)
+
+    def _invalid(self, registry: Registry[Any], kind: str, registrar: Registrar[Any], plugin_name: str) -> list[str]:
+        """Names whose objects break their kind's declared contract: each is a warning naming the plugin."""
+        check = _VALIDATORS.get(kind)
+        bad = []
+        for name in registrar.registered if check is not None else ():
+            try:
+                check(registry.get(name), name, plugin_name)  # type: ignore[misc]
+            except PluginError as exc:
+                info = self.infos.setdefault(plugin_name, PluginInfo(plugin_name))
+                info.error = str(exc)
+                warnings.warn(f"cnp plugin {plugin_name!r}: {exc}", PluginLoadWarning, stacklevel=3)
+                bad.append(name)
+        return bad
 
     def registry(self, kind: str) -> Registry[Any]:
         """The registry of ``kind`` (``"variant"``, ``"head"``, ...)."""

@@ -40,6 +40,10 @@ class Registry(Generic[T]):
             )
         self._entries[key] = Entry(name, obj, plugin)
 
+    def remove(self, name: str) -> None:
+        """Drop ``name`` (a registration that failed validation)."""
+        self._entries.pop(name.lower(), None)
+
     def entry(self, name: str) -> Entry[T]:
         """The entry for ``name`` (any case); unknown names raise :class:`UnknownNameError`."""
         try:

@@ -21,7 +21,7 @@ import numpy as np
 from cnp_core.atomic import claim_output, staged_dir, writable_dir, write_json
 from cnp_core.checkpoints import check_fits, inspect_state, read_checkpoint, with_counters
 from cnp_core.comparison import METRICS_FILE
-from cnp_core.datasets import EvalSplit, SplitOptions
+from cnp_core.datasets import EvalSplit, SplitOptions, check_joints_fit
 from cnp_core.engine import InferenceConfig, predict_coords, resolve_device, shard_indices
 from cnp_core.errors import CnpError
 from cnp_core.evaluation import EvalResult
@@ -103,20 +103,20 @@ def package_versions() -> dict[str, str]:
 
 
 def evaluator_for(job: EvalJob, host: PluginHost | None = None) -> Any:
-    """The evaluator of ``job``: the dataset's default for its protocol unless an alignment is given."""
-    dataset = registry("dataset", host).get(job.dataset)
-    alignment = job.alignment or getattr(dataset, "default_alignment", {}).get(job.split.protocol, "none")
-    for entry in registry("evaluator", host).entries():
-        if entry.obj.alignment == alignment:
-            return entry.obj
-    raise CnpError(f"no evaluator with alignment {alignment!r} is registered")
+    """The evaluator of ``job``: the one the dataset declares for the alignment (its protocol's default
+    unless ``job.alignment``); an evaluator another plugin registered never scores this dataset."""
+    info = registry("dataset", host).get(job.dataset).info
+    alignment = job.alignment or info.default_alignment.get(job.split.protocol)
+    if alignment is None:
+        protocols = ", ".join(map(str, info.default_alignment))
+        raise CnpError(f"dataset {job.dataset} has no protocol {job.split.protocol}; choose one of {protocols}")
+    return registry("evaluator", host).get(info.evaluator_name(alignment))
 
 
 def metric_label(evaluator: Any, job: EvalJob, host: PluginHost | None = None) -> str:
-    dataset = registry("dataset", host).get(job.dataset)
-    official = getattr(dataset, "default_alignment", {}).get(job.split.protocol)
-    if evaluator.alignment == official:
-        return str(getattr(dataset, "metric_names", {}).get(job.split.protocol, evaluator.metric))
+    info = registry("dataset", host).get(job.dataset).info
+    if evaluator.alignment == info.default_alignment.get(job.split.protocol):
+        return str(info.metric_names[job.split.protocol])
     return str(evaluator.metric)
 
 
@@ -324,8 +324,9 @@ def evaluate_checkpoints(
     from cnp_core import distributed
 
     dist = distributed.current()
-    sources = list(sources) if sources is not None else verify_checkpoints(job, checkpoints, host)
     dataset = registry("dataset", host).get(job.dataset)
+    check_joints_fit(job.variant, dataset.info, job.dataset)
+    sources = list(sources) if sources is not None else verify_checkpoints(job, checkpoints, host)
     evaluator = evaluator_for(job, host)
     names = run_names(job, [s.path for s in sources], evaluator.alignment)
     if dist.is_main:
@@ -333,6 +334,8 @@ def evaluate_checkpoints(
         for name in names:
             claim_output(job.output_dir / name, force=job.force, owned=_written_by_cnp)
     split = dataset.load_split(job.data_dir, job.split)
+    if split.flip_pairs != dataset.info.flip_pairs or split.joint_names != dataset.info.joint_names:
+        raise CnpError(f"dataset {job.dataset}'s split disagrees with its declaration (joint names or flip pairs); a plugin bug")
     device = resolve_device(job.inference.device)
     versions = package_versions()
     data = data_fingerprint(job, dataset, split)

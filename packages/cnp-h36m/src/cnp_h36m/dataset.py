@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cnp_core.datasets import EvalSplit, SplitOptions
+from cnp_core.datasets import DatasetInfo, EvalSplit, SplitOptions
 from cnp_core.errors import DataError
 from cnp_h36m import constants as C
 from cnp_h36m.cache import cache_key, default_cache_dir, load_cached, store
 from cnp_h36m.layout import KINDS, annotation_file, default_bbox_root
+from cnp_h36m.protocols import EVALUATORS
 from cnp_h36m.split import build_split
 
 
@@ -17,12 +18,15 @@ class Human36M:
 
     name = "h36m"
     description = "Human3.6M (parsed PoseNet/ConvNeXtPose release): Protocol 1 and 2 test splits"
-    metric_names = C.METRIC_NAMES
-    default_alignment = C.DEFAULT_ALIGNMENT
-    joint_names = C.JOINT_NAMES
-    skeleton = C.SKELETON
-    flip_pairs = C.FLIP_PAIRS
-    root_index = C.ROOT_INDEX
+    info = DatasetInfo(
+        joint_names=C.JOINT_NAMES,
+        flip_pairs=C.FLIP_PAIRS,
+        root_index=C.ROOT_INDEX,
+        evaluators={e.alignment: e.name for e in EVALUATORS},
+        default_alignment=C.DEFAULT_ALIGNMENT,
+        metric_names=C.METRIC_NAMES,
+        skeleton=C.SKELETON,
+    )
 
     def input_files(self, data_dir: Path, options: SplitOptions) -> list[Path]:
         """Every file the split depends on (its cache key covers them)."""

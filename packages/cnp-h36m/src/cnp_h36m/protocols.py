@@ -39,5 +39,3 @@ EVALUATORS = (
         "scaled Procrustes alignment, as other toolkits report PA-MPJPE (lower than the official)",
     ),
 )
-
-BY_ALIGNMENT = {e.alignment: e.name for e in EVALUATORS}

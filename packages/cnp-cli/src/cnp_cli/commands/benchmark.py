@@ -19,17 +19,25 @@ def benchmark_command(
     warmup: Annotated[int, typer.Option(min=0, help="Untimed forwards first.")] = 1,
     mode: Annotated[str, typer.Option(help="both (side by side), optimized or literal.")] = "both",
     json_out: Annotated[bool, typer.Option("--json", help="Print the results as one JSON document on stdout.")] = False,
+    dataset: Annotated[
+        str, typer.Option(help="Dataset whose joints the variants predict (its flip pairs are swapped).")
+    ] = "h36m",
 ) -> None:
     """Params, GMACs, latency p50/p90, images/s and peak memory; optimised and literal side by side."""
-    from cnp_core import get_variant
+    from cnp_core import get_host, get_variant
     from cnp_core.benchmark import MODES, BenchmarkConfig, benchmark_variant, parse_sizes
+    from cnp_core.datasets import check_joints_fit
     from cnp_core.errors import CnpError
 
     if mode not in ("both", *MODES):
         raise CnpError(f"--mode {mode!r}: use both, optimized or literal")
-    names = [get_variant(v.strip()).name for v in variant.split(",") if v.strip()]
-    if not names:
+    specs = [get_variant(v.strip()) for v in variant.split(",") if v.strip()]
+    if not specs:
         raise CnpError("--variant: name at least one variant, e.g. --variant XS,M")
+    info = get_host().registry("dataset").get(dataset).info
+    for spec in specs:
+        check_joints_fit(spec, info, dataset)
+    names = [spec.name for spec in specs]
     config = BenchmarkConfig(
         batch_sizes=parse_sizes(batch_size),
         device=device,
@@ -37,7 +45,7 @@ def benchmark_command(
         iters=iters,
         warmup=warmup,
         modes=MODES if mode == "both" else (mode,),
-        flip_pairs=_flip_pairs(),
+        flip_pairs=info.flip_pairs,
     )
     reports = []
     for name in names:
@@ -47,18 +55,6 @@ def benchmark_command(
         print_json(reports)
         return
     show_benchmark(reports)
-
-
-def _flip_pairs() -> tuple[tuple[int, int], ...]:
-    """The registered Human3.6M dataset's flip pairs, as `cnp eval` uses them (swapping costs next to nothing)."""
-    from cnp_core import get_host
-    from cnp_core.errors import UnknownNameError
-
-    try:
-        dataset = get_host().registry("dataset").get("h36m")
-    except UnknownNameError:
-        return ()
-    return tuple(getattr(dataset, "flip_pairs", ()))
 
 
 def show_benchmark(reports: list[dict[str, Any]]) -> None:

@@ -53,16 +53,12 @@ def predict_command(
     """Predict the 3D pose of the person in IMAGE (inside --bbox, or the whole image)."""
     from cnp_core import build_model, get_host, get_variant
     from cnp_core.checkpoints import load_checkpoint
-    from cnp_core.errors import CnpError
+    from cnp_core.datasets import check_joints_fit
     from cnp_core.predict import PoseInput, load_image, predict_pose
 
     spec = get_variant(variant)
-    joints = get_host().registry("dataset").get(dataset)
-    names = tuple(getattr(joints, "joint_names", ()))
-    if names and len(names) != spec.joint_num:
-        raise CnpError(
-            f"variant {spec.name} predicts {spec.joint_num} joints but dataset {dataset} has {len(names)}; pick a matching --dataset"
-        )
+    joints = get_host().registry("dataset").get(dataset).info
+    check_joints_fit(spec, joints, dataset)
     box = _floats(bbox, 4, "--bbox", "120,80,300,600")
     options = PoseInput(
         bbox=box,  # type: ignore[arg-type]
@@ -90,19 +86,19 @@ def predict_command(
         spec,
         picture,
         options,
-        flip_pairs=tuple(getattr(joints, "flip_pairs", ())),
-        root_index=int(getattr(joints, "root_index", 0)),
+        flip_pairs=joints.flip_pairs,
+        root_index=joints.root_index,
     )
     record: dict[str, Any] = {
         "image": str(image),
         "variant": spec.name,
         "checkpoint": str(checkpoint),
-        **prediction.to_dict(names),
+        **prediction.to_dict(joints.joint_names),
     }
     if out_png is not None:
         from cnp_cli.plots import pose_plot
 
-        pose_plot(picture, prediction.joints_2d_px, prediction.joints_3d_mm, tuple(getattr(joints, "skeleton", ())), out_png, box)
+        pose_plot(picture, prediction.joints_2d_px, prediction.joints_3d_mm, joints.skeleton, out_png, box)
         record["drawing"] = str(out_png)
         err.print(f"drawing written to {out_png}")
     if json_out:

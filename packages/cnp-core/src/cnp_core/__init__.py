@@ -40,8 +40,8 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    from cnp_core.datasets import DatasetInfo, EvalSplit, SplitOptions
     from cnp_core.checkpoints import inspect_checkpoint, load_checkpoint, read_checkpoint, write_checkpoint
+    from cnp_core.datasets import DatasetInfo, EvalSplit, SplitOptions
     from cnp_core.model import PoseModel, build_model
 
 

@@ -91,7 +91,7 @@ def test_checkpoints_sharing_a_file_name_get_their_own_run_folders(h36m_dir: Pat
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     records = json.loads(result.stdout)  # type: ignore[attr-defined]
     folders = {Path(r["run_dir"]).name for r in records}
-    assert folders == {"XS_runA-snapshot_70_p1_gt_noflip", "XS_runB-snapshot_70_p1_gt_noflip"}
+    assert folders == {"XS_runA-snapshot_70_h36m_p1_gt_noflip", "XS_runB-snapshot_70_h36m_p1_gt_noflip"}
     for record in records:
         on_disk = json.loads((Path(record["run_dir"]) / "metrics.json").read_text())
         assert on_disk["checkpoint"] == record["checkpoint"] and on_disk["total_mm"] == record["total_mm"]
@@ -99,7 +99,7 @@ def test_checkpoints_sharing_a_file_name_get_their_own_run_folders(h36m_dir: Pat
 
 
 def test_eval_refuses_a_run_folder_it_did_not_write(h36m_dir: Path, xs_checkpoint: Path, tmp_path: Path) -> None:
-    squatter = tmp_path / "out" / "XS_snapshot_70_p1_gt_noflip"
+    squatter = tmp_path / "out" / "XS_snapshot_70_h36m_p1_gt_noflip"
     squatter.mkdir(parents=True)
     (squatter / "mine.txt").write_text("keep")
     assert_one_error(_eval(h36m_dir, xs_checkpoint, tmp_path / "out", "--protocol", "1", "--no-flip"), "--force")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from cnp_cli.commands import (
@@ -56,9 +58,20 @@ def add_plugin_commands() -> None:
     if _plugin_commands_added:
         return
     _plugin_commands_added = True
-    from cnp_core.plugins import get_host
+    import warnings
 
-    get_host().pm.hook.cnp_register_commands(app=app)
+    from cnp_core.plugins import PluginLoadWarning, get_host
+
+    host = get_host()
+    for impl in reversed(host.pm.hook.cnp_register_commands.get_hookimpls()):
+        try:
+            impl.function(app=app)
+        except Exception as exc:  # one plugin's broken commands must not take every command down
+            warnings.warn(
+                f"cnp plugin {impl.plugin_name!r}: cnp_register_commands failed: {type(exc).__name__}: {exc}",
+                PluginLoadWarning,
+                stacklevel=2,
+            )
 
 
 def _interrupt_on_sigterm() -> None:
@@ -71,8 +84,22 @@ def _interrupt_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, handler)
 
 
+def _one_line_warnings() -> None:
+    """Warnings (a broken plugin, a deprecated torch call) as one `warning:` line on stderr each."""
+    import sys
+    import warnings
+
+    def show(
+        message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None, line: Any = None
+    ) -> None:
+        print(f"warning: {' '.join(str(message).split())}", file=sys.stderr)
+
+    warnings.showwarning = show
+
+
 def main() -> None:
     """Console-script entry point."""
+    _one_line_warnings()
     _interrupt_on_sigterm()
     add_plugin_commands()
     app()

@@ -12,7 +12,8 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 
-err = Console(stderr=True, highlight=False)
+# Piped or captured stderr keeps each message on one line (rich would wrap paths at 80 columns).
+err = Console(stderr=True, highlight=False, soft_wrap=not sys.stderr.isatty())
 # Piped output keeps whole tables (rich would otherwise assume 80 columns).
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 

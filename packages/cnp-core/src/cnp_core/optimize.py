@@ -64,6 +64,10 @@ def fold_batchnorm(module: nn.Module) -> tuple[nn.Module, str | None]:
         return module, f"BatchNorm folding skipped for {type(module).__name__} ({type(exc).__name__})"
 
 
+def _batchnorms(module: nn.Module) -> int:
+    return sum(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in module.modules())
+
+
 def _late_upsample_parts(head: nn.Module) -> tuple[nn.Module, nn.Conv2d] | None:
     """(head without its last upsampling and classifier, classifier) when the rewrite applies."""
     layers = [getattr(head, f"deconv_layers_{i}", None) for i in (1, 2, 3)]
@@ -102,14 +106,14 @@ class OptimizedPoseModel(nn.Module):
         self.depth_dim = int(model.depth_dim)
         self.notes: list[str] = []
         self.backbone, note = fold_batchnorm(model.backbone)
-        self._note(note)
+        self._note(note, model.backbone, self.backbone)
         self.final_layer: nn.Conv2d | None = None
         parts = _late_upsample_parts(model.head)
         self.late_upsample = parts is not None
         if parts is not None:
             trunk, final = parts
             self.head_trunk, note = fold_batchnorm(trunk)
-            self._note(note)
+            self._note(note, trunk, self.head_trunk)
             self.final_layer = copy.deepcopy(final)
             h_out, w_out = self.variant.output_shape
             self.register_buffer("up_h", upsample_matrix(h_out // 2), persistent=False)
@@ -119,18 +123,20 @@ class OptimizedPoseModel(nn.Module):
             self.notes.append("classifier runs before the last bilinear upsampling (fused upsampling + soft-argmax)")
         else:
             self.head_trunk, note = fold_batchnorm(model.head)
-            self._note(note)
+            self._note(note, model.head, self.head_trunk)
             self.notes.append("late-upsampling head rewrite skipped: the head does not end in bilinear x2 + 1x1")
         self.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.notes.append("channels_last layout")
         if options.micro_batch is not None:
             self.notes.append(f"on CPU, {options.micro_batch} images per pass (cache-sized micro-batches)")
 
-    def _note(self, note: str | None) -> None:
-        if note:
-            self.notes.append(note)
-        else:
-            self.notes.append("BatchNorm folded into convolutions")
+    def _note(self, skipped: str | None, before: nn.Module, after: nn.Module) -> None:
+        if skipped:
+            self.notes.append(skipped)
+            return
+        folded = _batchnorms(before) - _batchnorms(after)
+        part = type(before).__name__
+        self.notes.append(f"BatchNorm folded into {folded} convolutions of {part}" if folded else f"no BatchNorm to fold in {part}")
 
     def heatmaps(self, images: torch.Tensor) -> torch.Tensor:
         """Full-resolution logits (for checks; :meth:`forward` never materialises them all at once)."""

@@ -123,7 +123,8 @@ def metric_label(evaluator: Any, job: EvalJob, host: PluginHost | None = None) -
 def run_name(job: EvalJob, checkpoint: Path, alignment: str, stem: str | None = None) -> str:
     if stem is None:
         stem = checkpoint.name.split(".")[0] if not checkpoint.is_dir() else checkpoint.name.replace(".", "_")
-    name = f"{job.variant.name}_{stem}_p{job.split.protocol}_{job.split.bbox_source}_{'flip' if job.inference.flip else 'noflip'}"
+    flip = "flip" if job.inference.flip else "noflip"
+    name = f"{job.variant.name}_{stem}_{job.dataset}_p{job.split.protocol}_{job.split.bbox_source}_{flip}"
     return name if job.alignment is None else f"{name}_{alignment}"
 
 

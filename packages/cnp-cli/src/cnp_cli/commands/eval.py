@@ -66,6 +66,7 @@ def eval_command(
     force: Annotated[
         bool, typer.Option("--force", help="Replace run folders under --output that cnp did not write (no metrics.json).")
     ] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Also say which inference rewrites applied.")] = False,
 ) -> None:
     """Evaluate checkpoints on the Human3.6M test split and write metrics.json + the official result file."""
     from cnp_core import distributed, get_variant
@@ -126,10 +127,14 @@ def eval_command(
         if optimize:
             from cnp_core.optimize import optimize_for_inference
 
+            shown = False
+
             def prepare(model: Any) -> Any:
+                nonlocal shown
                 optimized, notes = optimize_for_inference(model)
-                if dist.is_main:
-                    for note in notes:
+                if verbose and dist.is_main and not shown:  # the same for every checkpoint of the variant
+                    shown = True
+                    for note in dict.fromkeys(notes):
                         err.print(f"[dim]optimize: {note}[/]")
                 return optimized
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -31,15 +32,31 @@ def find_format(path: Path, host: PluginHost | None = None) -> CheckpointFormat:
     if not path.exists():
         raise CheckpointError(f"{path}: no such checkpoint file or folder; check the path")
     formats = sorted(registry("checkpoint format", host).entries(), key=lambda e: -getattr(e.obj, "priority", 0))
+    claims = []
     for entry in formats:
         try:
             if entry.obj.detect(path):
-                fmt: CheckpointFormat = entry.obj
-                return fmt
+                claims.append(entry)
         except OSError:
             continue
+    if claims:
+        rivals = [e for e in claims[1:] if e.plugin != claims[0].plugin]
+        if rivals:
+            others = ", ".join(f"{e.name!r} (plugin {e.plugin!r})" for e in rivals)
+            warnings.warn(
+                f"{path} is claimed by checkpoint format {claims[0].name!r} (plugin {claims[0].plugin!r}, used: "
+                f"highest priority) and by {others}; set `priority` on the formats or disable one plugin",
+                CheckpointFormatWarning,
+                stacklevel=2,
+            )
+        fmt: CheckpointFormat = claims[0].obj
+        return fmt
     names = ", ".join(e.name for e in formats)
     raise CheckpointError(f"{path}: not a checkpoint in any known format ({names}); is the file complete?")
+
+
+class CheckpointFormatWarning(UserWarning):
+    """Formats of different plugins both recognise one file."""
 
 
 def read_checkpoint(path: str | Path, host: PluginHost | None = None) -> RawCheckpoint:

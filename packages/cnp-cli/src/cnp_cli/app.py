@@ -63,7 +63,7 @@ def add_plugin_commands() -> None:
     from cnp_core.plugins import PluginLoadWarning, get_host
 
     host = get_host()
-    for impl in reversed(host.pm.hook.cnp_register_commands.get_hookimpls()):
+    for impl in host.pm.hook.cnp_register_commands.get_hookimpls():  # load order
         try:
             impl.function(app=app)
         except Exception as exc:  # one plugin's broken commands must not take every command down

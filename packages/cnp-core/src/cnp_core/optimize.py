@@ -136,7 +136,9 @@ class OptimizedPoseModel(nn.Module):
             return
         folded = _batchnorms(before) - _batchnorms(after)
         part = type(before).__name__
-        self.notes.append(f"BatchNorm folded into {folded} convolutions of {part}" if folded else f"no BatchNorm to fold in {part}")
+        self.notes.append(
+            f"BatchNorm folded into {folded} convolutions of {part}" if folded else f"no BatchNorm to fold in {part}"
+        )
 
     def heatmaps(self, images: torch.Tensor) -> torch.Tensor:
         """Full-resolution logits (for checks; :meth:`forward` never materialises them all at once)."""

@@ -96,7 +96,7 @@ class PluginHost:
     def _fill(self, registry: Registry[Any], hook_name: str, kind: str) -> None:
         caller = getattr(self.pm.hook, hook_name)
         # pluggy calls the last registered first; registries keep load order instead
-        for impl in reversed(caller.get_hookimpls()):
+        for impl in caller.get_hookimpls():
             plugin_name = impl.plugin_name
             registrar: Registrar[Any] = Registrar(registry, plugin_name)
             available = {"registrar": registrar}
@@ -159,7 +159,7 @@ def build_host(
         only = _switch("CNP_LOAD_PLUGINS")
         disabled = set(_switch("CNP_DISABLE_PLUGINS") or [])
         seen: set[str] = set()
-        for ep in md.entry_points(group=ENTRY_POINT_GROUP):
+        for ep in sorted(md.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):  # a stable load order
             if ep.name in seen or ep.name in disabled or (only is not None and ep.name not in only):
                 continue
             seen.add(ep.name)

@@ -183,8 +183,12 @@ def test_demo_json_stdout_is_one_document(tmp_path: Path) -> None:
     assert "RANDOM weights" in proc.stderr
 
 
-def test_help_is_fast_and_lists_commands() -> None:
+def test_help_lists_commands_without_importing_torch() -> None:
+    """`cnp --help` is fast because the CLI imports torch, numpy and the plugins only inside commands."""
     proc = cnp("--help")
     assert proc.returncode == 0
     for command in ("eval", "variants", "inspect", "convert", "plugins", "checkpoints", "data"):
         assert command in proc.stdout
+    probe = "import sys, cnp_cli.app; print(sorted(m for m in ('torch', 'numpy', 'cnp_h36m', 'timm') if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "[]"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from pathlib import Path
 
 import numpy as np
@@ -32,13 +31,19 @@ def test_split_contents(h36m_dir: Path) -> None:
     assert len(p1) == 60 and set(p1.meta["sample_subjects"]) == {11}
 
 
-def test_cache_is_used_and_invalidated(h36m_dir: Path, tmp_path: Path) -> None:
+def test_cache_is_used_and_invalidated(h36m_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import cnp_h36m.dataset as dataset_module
+
     data = _copy(h36m_dir, tmp_path / "H")
     opts = SplitOptions(cache_dir=tmp_path / "cache")
     first = Human36M().load_split(data, opts)
-    start = time.perf_counter()
-    second = Human36M().load_split(data, opts)
-    assert time.perf_counter() - start < 2.0
+
+    def no_parsing(*args: object) -> None:
+        raise AssertionError("the cached split should have been used")
+
+    monkeypatch.setattr(dataset_module, "build_split", no_parsing)
+    second = Human36M().load_split(data, opts)  # from the cache: parsing would raise
+    monkeypatch.undo()
     np.testing.assert_array_equal(first.bboxes, second.bboxes)
     assert first.image_paths == second.image_paths
     joints = data / "annotations" / "Human36M_subject9_joint_3d.json"

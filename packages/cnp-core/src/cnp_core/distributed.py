@@ -26,7 +26,6 @@ class DistInfo:
     rank: int = 0
     world_size: int = 1
     local_rank: int = 0
-    backend: str | None = None
     device: str = "auto"
 
     @property
@@ -64,7 +63,7 @@ def distributed_session(device: str = "auto") -> Iterator[DistInfo]:
     if owned:
         torch_dist.init_process_group(backend=backend)
     try:
-        yield DistInfo(torch_dist.get_rank(), torch_dist.get_world_size(), local_rank, backend, spec)
+        yield DistInfo(torch_dist.get_rank(), torch_dist.get_world_size(), local_rank, spec)
     finally:
         if owned and torch_dist.is_initialized():
             torch_dist.destroy_process_group()

@@ -31,7 +31,6 @@ class InferenceConfig:
     flip: bool = True
     progress: bool = True
     batched_flip: bool = True
-    threads: int | None = None
 
 
 def resolve_device(spec: str = "auto") -> torch.device:
@@ -148,8 +147,6 @@ def predict_coords(
     from tqdm import tqdm
 
     device = resolve_device(config.device)
-    if config.threads:
-        torch.set_num_threads(config.threads)
     idx = np.arange(len(image_paths), dtype=np.int64) if indices is None else np.asarray(indices, dtype=np.int64)
     check_images_exist([image_paths[i] for i in idx])
     dataset = PatchDataset(image_paths, bboxes, input_shape)

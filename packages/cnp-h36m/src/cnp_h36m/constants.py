@@ -22,7 +22,6 @@ JOINT_NAMES = (
     "R_Wrist",
     "Thorax",
 )
-JOINT_NUM = 18
 ROOT_INDEX = 0
 L_SHOULDER, R_SHOULDER = 11, 14
 FLIP_PAIRS = ((1, 4), (2, 5), (3, 6), (14, 11), (15, 12), (16, 13))

@@ -1,4 +1,8 @@
-"""Checks for plugin authors and for cnp's own tests: tolerances derived from float32 error analysis.
+"""Checks for plugin authors and for cnp's own tests.
+
+- contract checks over every registry (:func:`check_contracts`): variants build and give their
+  declared shapes and sizes, datasets' evaluators exist and fit, no checkpoint format runs code;
+- tolerances derived from float32 error analysis (:func:`soft_argmax_tolerance`).
 
 Two computations of the soft-argmax of (nearly) the same logits never agree bit for bit: BatchNorm
 folding, a reordered classifier, another SIMD width or a fused tail all round differently. How far
@@ -9,8 +13,12 @@ the float32 steps each computation takes; :func:`soft_argmax_tolerance` turns bo
 from __future__ import annotations
 
 import math
+from pathlib import Path
+from typing import Any
 
 import torch
+
+from cnp_core.plugins import PluginHost, registry
 
 #: float32 unit roundoff: one rounding changes a value by at most this relative amount.
 FLOAT32_UNIT_ROUNDOFF = 2.0**-24
@@ -55,4 +63,115 @@ def soft_argmax_tolerance(logits_a: torch.Tensor, logits_b: torch.Tensor, grid: 
     return margin * (spread + output_rounding)
 
 
-__all__ = ["FLOAT32_RUN", "FLOAT32_UNIT_ROUNDOFF", "log_weight_error", "soft_argmax_tolerance"]
+# --- contract checks a plugin author runs on their own plugin -------------------------------------
+
+
+class _RunsCode:
+    """Unpickling this would create ``marker``: a checkpoint format must never let that happen."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        import pathlib
+
+        return (pathlib.Path.touch, (pathlib.Path(self.marker),))
+
+
+def check_variants(host: PluginHost | None = None) -> list[str]:
+    """Every variant builds (its backbone and head registered), gives its declared output shapes,
+    and matches its declared parameter count (``paper.params_m``, within 0.5%) where it has one."""
+    from cnp_core.model import build_model
+    from cnp_core.variants import list_variants
+
+    problems = []
+    for name in list_variants(host):
+        entry = registry("variant", host).entry(name)
+        spec = entry.obj
+        where = f"variant {name!r} (plugin {entry.plugin!r})"
+        try:
+            model = build_model(spec, host=host)
+            with torch.inference_mode():
+                logits = model.heatmaps(torch.zeros(1, 3, *spec.input_shape))
+                coords = model(torch.zeros(1, 3, *spec.input_shape))
+        except Exception as exc:
+            problems.append(f"{where}: does not build or run: {type(exc).__name__}: {exc}")
+            continue
+        want = (1, spec.joint_num * spec.depth_dim, *spec.output_shape)
+        if tuple(logits.shape) != want:
+            problems.append(f"{where}: head gives logits {tuple(logits.shape)}, the variant declares {want}")
+        if tuple(coords.shape) != (1, spec.joint_num, 3) or not bool(torch.isfinite(coords).all()):
+            problems.append(f"{where}: coordinates of shape {tuple(coords.shape)} (finite: {bool(torch.isfinite(coords).all())})")
+        params = sum(p.numel() for p in model.parameters()) / 1e6
+        declared = spec.paper.params_m
+        if declared is not None and abs(params - declared) > 0.005 * declared:
+            problems.append(f"{where}: {params:.3f}M parameters, the variant declares {declared}M")
+    return problems
+
+
+def check_datasets(host: PluginHost | None = None) -> list[str]:
+    """Every dataset's declared evaluators exist, offer the alignment they are declared for, and can score."""
+    problems = []
+    evaluators = registry("evaluator", host)
+    for entry in registry("dataset", host).entries():
+        info = entry.obj.info
+        for alignment, name in info.evaluators.items():
+            where = f"dataset {entry.name!r} (plugin {entry.plugin!r}), evaluator {name!r}"
+            if name not in evaluators:
+                problems.append(f"{where}: no evaluator of that name is registered")
+                continue
+            evaluator = evaluators.get(name)
+            if getattr(evaluator, "alignment", None) != alignment:
+                problems.append(
+                    f"{where}: declared for alignment {alignment!r} but its alignment is {getattr(evaluator, 'alignment', None)!r}"
+                )
+            if not callable(getattr(evaluator, "evaluate", None)) or not isinstance(getattr(evaluator, "metric", None), str):
+                problems.append(f"{where}: needs a `metric` label and an evaluate(split, coords, variant) method")
+    return problems
+
+
+def check_formats(workdir: str | Path, host: PluginHost | None = None) -> list[str]:
+    """No checkpoint format runs code from a file: files whose pickle would create a marker, under every
+    usual checkpoint name, are offered to every format that claims them; the marker must never appear."""
+    import pickle
+
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    marker = workdir / "code-ran"
+    problems = []
+    for suffix in (".pth", ".pth.tar", ".tar", ".pt", ".ckpt", ".bin", ".npz", ".safetensors"):
+        for kind in ("zip", "pickle"):
+            path = workdir / f"evil-{kind}{suffix}"
+            if kind == "zip":
+                torch.save({"network": _RunsCode(str(marker))}, path)
+            else:
+                path.write_bytes(pickle.dumps({"network": _RunsCode(str(marker))}))
+            for entry in registry("checkpoint format", host).entries():
+                try:
+                    if entry.obj.detect(path):
+                        entry.obj.read(path)
+                except Exception:  # refusing is right; only running the code is wrong
+                    pass
+                if marker.exists():
+                    problems.append(f"checkpoint format {entry.name!r} (plugin {entry.plugin!r}) ran code from {path.name}")
+                    marker.unlink()
+    return problems
+
+
+def check_contracts(workdir: str | Path, host: PluginHost | None = None) -> None:
+    """Run every contract check over every registry; raise AssertionError listing all problems."""
+    problems = [*check_variants(host), *check_datasets(host), *check_formats(workdir, host)]
+    if problems:
+        raise AssertionError("cnp plugin contract broken:\n- " + "\n- ".join(problems))
+
+
+__all__ = [
+    "FLOAT32_RUN",
+    "FLOAT32_UNIT_ROUNDOFF",
+    "check_contracts",
+    "check_datasets",
+    "check_formats",
+    "check_variants",
+    "log_weight_error",
+    "soft_argmax_tolerance",
+]

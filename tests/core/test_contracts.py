@@ -1,0 +1,83 @@
+"""cnp_core.testing's contract checks: every installed plugin passes them, and they catch breakage."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from cnp_core import DatasetInfo, PaperNumbers, Variant, freeze_config, hookimpl
+from cnp_core.checkpoints import RawCheckpoint
+from cnp_core.plugins import build_host
+from cnp_core.testing import check_contracts, check_datasets, check_formats, check_variants
+
+
+def test_every_installed_plugin_passes(tmp_path: Path) -> None:
+    check_contracts(tmp_path)  # cnp-core, cnp-heads, cnp-h36m and the example plugin
+
+
+class WrongGridHead(nn.Module):
+    """Declares 32x32 through its variant but gives 16x16."""
+
+    def __init__(self, in_channels: int, joint_num: int, depth_dim: int) -> None:
+        super().__init__()
+        self.out = nn.Conv2d(in_channels, joint_num * depth_dim, 1)
+
+    def forward(self, x: Any) -> Any:
+        return nn.functional.interpolate(self.out(x), size=(16, 16))
+
+
+class UnsafeFormat:
+    """Reads with plain pickle: exactly what a format must never do."""
+
+    name = "unsafe"
+    description = "plain pickle"
+
+    def detect(self, path: Path) -> bool:
+        return path.suffix == ".ckpt"
+
+    def read(self, path: Path) -> RawCheckpoint:
+        pickle.loads(path.read_bytes())
+        raise AssertionError
+
+
+class BrokenPlugin:
+    @hookimpl
+    def cnp_register_heads(self, registrar: Any) -> None:
+        registrar.register("wrong-grid", WrongGridHead)
+
+    @hookimpl
+    def cnp_register_variants(self, registrar: Any) -> None:
+        config = freeze_config({"depths": (2, 2, 6, 2), "dims": (40, 80, 160, 320)})
+        registrar.register(
+            "wrong", Variant("wrong", "convnext-bn", config, "wrong-grid", (), 32, (32, 32), paper=PaperNumbers(params_m=9.9))
+        )
+
+    @hookimpl
+    def cnp_register_datasets(self, registrar: Any) -> None:
+        class Toy:
+            name, description = "toy", "toy"
+            info = DatasetInfo(("a", "b"), (), 0, {"none": "missing-evaluator"}, {1: "none"}, {1: "E"})
+
+            def load_split(self, data_dir: Path, options: Any) -> Any:
+                raise AssertionError
+
+        registrar.register("toy", Toy())
+
+    @hookimpl
+    def cnp_register_checkpoint_formats(self, registrar: Any) -> None:
+        registrar.register("unsafe", UnsafeFormat())
+
+
+def test_the_checks_catch_a_broken_plugin(tmp_path: Path) -> None:
+    host = build_host([("broken", BrokenPlugin())])
+    variants = [p for p in check_variants(host) if "'wrong'" in p]
+    assert any("logits (1, 576, 16, 16)" in p and "(1, 576, 32, 32)" in p for p in variants)
+    assert any("parameters, the variant declares 9.9M" in p for p in variants)
+    assert check_datasets(host) == [
+        "dataset 'toy' (plugin 'broken'), evaluator 'missing-evaluator': no evaluator of that name is registered"
+    ]
+    formats = check_formats(tmp_path, host)
+    assert formats and all("'unsafe' (plugin 'broken') ran code" in p for p in formats)

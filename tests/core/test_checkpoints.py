@@ -32,7 +32,7 @@ def test_every_form_loads(form: str, legacy: bool, tmp_path: Path, random_states
         "tar": "wrapped.tar",
         "safetensors": "m.safetensors",
     }[form]
-    path = write_checkpoint(state, tmp_path / name, form=form, epoch=70, legacy_head=legacy)
+    path = write_checkpoint(state, tmp_path / name, form=form, epoch=70, key_style="legacy-head-keys" if legacy else None)
     model = cnp_core.build_model("M")
     report = cnp_core.load_checkpoint(model, path)
     _assert_same(model, state)
@@ -51,7 +51,9 @@ def test_every_form_loads(form: str, legacy: bool, tmp_path: Path, random_states
 
 
 def test_published_zip_layout(tmp_path: Path, random_states: dict) -> None:  # type: ignore[type-arg]
-    path = write_checkpoint(random_states["L"], tmp_path / "ConvNeXtPose_L.tar", form="zip-tar", epoch=83, legacy_head=True)
+    path = write_checkpoint(
+        random_states["L"], tmp_path / "ConvNeXtPose_L.tar", form="zip-tar", epoch=83, key_style="legacy-head-keys"
+    )
     names = zipfile.ZipFile(path).namelist()
     assert "snapshot_83.pth/data.pkl" in names and "snapshot_83.pth/data/0" in names
     obj = torch.load(path, weights_only=True)

@@ -35,7 +35,7 @@ def test_duplicate_registration_names_both_plugins() -> None:
     host = build_host([("clashing-plugin", Clash())])
     with pytest.raises(DuplicateNameError) as info:
         host.registry("variant")
-    assert "cnp-core" in str(info.value) and "clashing-plugin" in str(info.value)
+    assert "cnp-heads" in str(info.value) and "clashing-plugin" in str(info.value)
 
 
 def test_broken_plugin_is_a_warning_and_others_work() -> None:

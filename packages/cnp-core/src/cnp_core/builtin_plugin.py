@@ -1,12 +1,12 @@
-"""cnp-core's own plugin (entry point ``cnp-core``): the ConvNeXt-BN backbone, the published
-variants, the built-in checkpoint formats and key adapters. Imports nothing heavy."""
+"""cnp-core's own plugin (entry point ``cnp-core``): the ConvNeXt-BN backbone, the built-in
+checkpoint formats and the DataParallel key adapter. Imports nothing heavy. Heads, and the
+variants that need them, come from head plugins (the published XS/S/M/L: cnp-heads)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from cnp_core.hookspecs import hookimpl
-from cnp_core.zoo import PUBLISHED_VARIANTS
 
 
 def convnext_bn(**config: Any) -> Any:
@@ -22,12 +22,6 @@ def cnp_register_backbones(registrar: Any) -> None:
 
 
 @hookimpl
-def cnp_register_variants(registrar: Any) -> None:
-    for variant in PUBLISHED_VARIANTS:
-        registrar.register(variant.name, variant)
-
-
-@hookimpl
 def cnp_register_checkpoint_formats(registrar: Any) -> None:
     from cnp_core.checkpoints.formats import BUILTIN_FORMATS
 
@@ -37,7 +31,6 @@ def cnp_register_checkpoint_formats(registrar: Any) -> None:
 
 @hookimpl
 def cnp_register_key_adapters(registrar: Any) -> None:
-    from cnp_core.checkpoints.key_adapters import legacy_head_keys, strip_module_prefix
+    from cnp_core.checkpoints.key_adapters import strip_module_prefix
 
     registrar.register("strip-module-prefix", strip_module_prefix)
-    registrar.register("legacy-head-keys", legacy_head_keys)

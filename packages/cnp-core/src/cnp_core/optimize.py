@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import torch
 import torch.nn.functional as F
@@ -68,22 +68,28 @@ def _batchnorms(module: nn.Module) -> int:
     return sum(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in module.modules())
 
 
+@runtime_checkable
+class LateUpsamplingHead(Protocol):
+    """A head that ends in bilinear x2 upsampling (align_corners=True) followed by a 1x1 classifier
+    can offer the optimiser its two parts; the optimiser then classifies at the low resolution and
+    fuses the upsampling with the soft-argmax. Heads without this method run literally."""
+
+    def late_upsampling_parts(self) -> tuple[nn.Module, nn.Conv2d] | None:
+        """(the head up to its last upsampling, the 1x1 classifier), or None where it does not apply."""
+        ...
+
+
 def _late_upsample_parts(head: nn.Module) -> tuple[nn.Module, nn.Conv2d] | None:
-    """(head without its last upsampling and classifier, classifier) when the rewrite applies."""
-    layers = [getattr(head, f"deconv_layers_{i}", None) for i in (1, 2, 3)]
-    final = getattr(head, "final_layer", None)
-    if (
-        not all(isinstance(layer, nn.Module) for layer in layers)
-        or not isinstance(final, nn.Conv2d)
-        or final.kernel_size != (1, 1)
-    ):
+    """What the head offers, checked: a classifier that is a 1x1 convolution."""
+    if not isinstance(head, LateUpsamplingHead):
         return None
-    first, second, last = (layer for layer in layers if isinstance(layer, nn.Module))
-    if type(getattr(last, "upsample", None)).__name__ != "Upsample2x":
+    parts = head.late_upsampling_parts()
+    if parts is None:
         return None
-    last = copy.deepcopy(last)
-    last.upsample = nn.Identity()
-    return nn.Sequential(first, second, last), final
+    trunk, final = parts
+    if not isinstance(final, nn.Conv2d) or final.kernel_size != (1, 1):
+        raise TypeError(f"{type(head).__name__}.late_upsampling_parts must return a 1x1 nn.Conv2d classifier")
+    return copy.deepcopy(trunk), final
 
 
 class OptimizedPoseModel(nn.Module):
@@ -124,7 +130,10 @@ class OptimizedPoseModel(nn.Module):
         else:
             self.head_trunk, note = fold_batchnorm(model.head)
             self._note(note, model.head, self.head_trunk)
-            self.notes.append("late-upsampling head rewrite skipped: the head does not end in bilinear x2 + 1x1")
+            self.notes.append(
+                f"late-upsampling rewrite skipped: {type(model.head).__name__} offers no parts for it "
+                "(cnp_core.optimize.LateUpsamplingHead); the head runs as it is"
+            )
         self.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         self.notes.append("channels_last layout")
         if options.micro_batch is not None:
@@ -185,6 +194,7 @@ def optimize_for_inference(model: nn.Module, options: OptimizeOptions = Optimize
 
 __all__ = [
     "EXPORT_OPTIONS",
+    "LateUpsamplingHead",
     "OptimizeOptions",
     "OptimizedPoseModel",
     "fold_batchnorm",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -46,6 +48,16 @@ class DeconvHead(nn.Module):
         x = self.deconv_layers_3(self.deconv_layers_2(self.deconv_layers_1(x)))
         out: torch.Tensor = self.final_layer(x)
         return out
+
+    def late_upsampling_parts(self) -> tuple[nn.Module, nn.Conv2d] | None:
+        """For the optimiser (``cnp_core.optimize.LateUpsamplingHead``): when the last layer upsamples,
+        the head without that upsampling and the 1x1 classifier (the two commute: both are linear
+        and bilinear weights sum to one)."""
+        if not isinstance(self.deconv_layers_3.upsample, Upsample2x):
+            return None
+        last = copy.deepcopy(self.deconv_layers_3)
+        last.upsample = nn.Identity()
+        return nn.Sequential(self.deconv_layers_1, self.deconv_layers_2, last), self.final_layer
 
 
 def build_2up(*, in_channels: int, joint_num: int, depth_dim: int, channels: int = 256) -> DeconvHead:

@@ -1,4 +1,5 @@
-"""cnp plugin: registers the ``deconv-2up`` and ``deconv-3up`` heads (torch imported on use)."""
+"""cnp plugin: the ``deconv-2up`` and ``deconv-3up`` heads, the published XS/S/M/L variants that use
+them, and the key adapter for the M/L files' position-named head layers (torch imported on use)."""
 
 from __future__ import annotations
 
@@ -25,3 +26,18 @@ def deconv_3up(**kwargs: Any) -> Any:
 def cnp_register_heads(registrar: Any) -> None:
     registrar.register("deconv-2up", deconv_2up)
     registrar.register("deconv-3up", deconv_3up)
+
+
+@hookimpl
+def cnp_register_variants(registrar: Any) -> None:
+    from cnp_heads.zoo import PUBLISHED_VARIANTS
+
+    for variant in PUBLISHED_VARIANTS:
+        registrar.register(variant.name, variant)
+
+
+@hookimpl
+def cnp_register_key_adapters(registrar: Any) -> None:
+    from cnp_heads.legacy_keys import legacy_head_keys
+
+    registrar.register("legacy-head-keys", legacy_head_keys)

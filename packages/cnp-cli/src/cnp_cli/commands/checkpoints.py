@@ -23,8 +23,12 @@ def synth_command(
         typer.Option(help="pth (training snapshot), zip-tar (published .tar), folder (extracted), tar (real tar), safetensors."),
     ] = "pth",
     legacy_head: Annotated[
-        bool, typer.Option("--legacy-head", help="Name head layers by position, like the M/L releases.")
+        bool,
+        typer.Option("--legacy-head", help="Name head layers by position, like the M/L releases (--key-style legacy-head-keys)."),
     ] = False,
+    key_style: Annotated[
+        str | None, typer.Option(help="Write keys in a registered key adapter's style (one with an inverse).")
+    ] = None,
     epoch: Annotated[int, typer.Option(help="Epoch stored in the file.")] = 0,
     seed: Annotated[int, typer.Option(help="Random seed of the weights.")] = 0,
     force: Annotated[
@@ -43,5 +47,6 @@ def synth_command(
     claim_output(out_path, force=force)
     spec = get_variant(variant)
     state = random_state_dict(spec, seed)
-    write_checkpoint(state, out_path, form=form, epoch=epoch, legacy_head=legacy_head, metadata={"variant": spec.name})
+    style = "legacy-head-keys" if legacy_head else key_style
+    write_checkpoint(state, out_path, form=form, epoch=epoch, key_style=style, metadata={"variant": spec.name})
     err.print(f"wrote {out_path}: variant {spec.name}, form {form}, epoch {epoch}, seed {seed}")

@@ -1,7 +1,7 @@
 """Checkpoint reading, key adaptation, variant detection, loading and writing."""
 
 from cnp_core.checkpoints.formats import BUILTIN_FORMATS, CheckpointFormat, safe_torch_load
-from cnp_core.checkpoints.key_adapters import legacy_head_keys, strip_module_prefix
+from cnp_core.checkpoints.key_adapters import strip_module_prefix
 from cnp_core.checkpoints.loading import (
     CheckpointInfo,
     LoadReport,
@@ -33,7 +33,6 @@ __all__ = [
     "find_format",
     "inspect_checkpoint",
     "inspect_state",
-    "legacy_head_keys",
     "load_checkpoint",
     "read_checkpoint",
     "safe_torch_load",

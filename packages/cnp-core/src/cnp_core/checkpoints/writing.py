@@ -11,7 +11,8 @@ from pathlib import Path
 import torch
 
 from cnp_core.atomic import atomic_path, make_dirs, os_errors, replace_dir
-from cnp_core.checkpoints.key_adapters import to_legacy_head_keys
+from cnp_core.errors import CnpError
+from cnp_core.plugins import PluginHost, registry
 
 FORMS = ("pth", "zip-tar", "folder", "tar", "safetensors")
 
@@ -38,8 +39,9 @@ def write_checkpoint(
     *,
     form: str = "pth",
     epoch: int = 0,
-    legacy_head: bool = False,
+    key_style: str | None = None,
     metadata: Mapping[str, str] | None = None,
+    host: PluginHost | None = None,
 ) -> Path:
     """Write ``state`` (model key names) to ``out`` in ``form`` (see :data:`FORMS`); returns ``out``.
 
@@ -51,8 +53,11 @@ def write_checkpoint(
     out = Path(out)
     make_dirs(out.parent)
     tensors = {k: v.detach().cpu().contiguous() for k, v in state.items()}
-    if legacy_head:
-        tensors = to_legacy_head_keys(tensors)
+    if key_style is not None:
+        adapter = registry("key adapter", host).get(key_style)
+        if not callable(getattr(adapter, "inverse", None)):
+            raise CnpError(f"key adapter {key_style!r} cannot write its key style (it has no inverse)")
+        tensors = adapter.inverse(tensors)
     archive = f"snapshot_{epoch}.pth"
     if form == "safetensors":
         from safetensors.torch import save_file

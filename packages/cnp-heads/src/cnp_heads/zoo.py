@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cnp_core.variants import PaperNumbers, Variant, freeze_config
+from cnp_core import PaperNumbers, Variant, freeze_config
 
 PAPER = "ConvNeXtPose, IEEE Access 2023"
 THIRD_PARTY = "third-party report (not in the paper's tables)"

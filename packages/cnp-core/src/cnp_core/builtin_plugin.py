@@ -16,6 +16,27 @@ def convnext_bn(**config: Any) -> Any:
     return ConvNeXtBN(**config)
 
 
+def _describe_convnext_bn(shapes: dict[str, tuple[int, ...]]) -> dict[str, Any]:
+    """``dims`` from the stem and downsampling convolutions, ``depths`` from the block indices."""
+    import re
+
+    facts: dict[str, Any] = {}
+    keys = ["backbone.downsample_layers.0.0.weight", *(f"backbone.downsample_layers.{i}.1.weight" for i in (1, 2, 3))]
+    if all(k in shapes for k in keys):
+        facts["dims"] = [shapes[k][0] for k in keys]
+    blocks: dict[int, set[int]] = {}
+    for key in shapes:
+        match = re.match(r"^backbone\.stages\.(\d+)\.(\d+)\.", key)
+        if match:
+            blocks.setdefault(int(match.group(1)), set()).add(int(match.group(2)))
+    if blocks:
+        facts["depths"] = [len(blocks.get(i, ())) for i in range(max(blocks) + 1)]
+    return facts
+
+
+convnext_bn.describe_state = _describe_convnext_bn  # type: ignore[attr-defined]
+
+
 @hookimpl
 def cnp_register_backbones(registrar: Any) -> None:
     registrar.register("convnext-bn", convnext_bn)

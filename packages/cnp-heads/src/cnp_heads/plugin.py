@@ -22,6 +22,29 @@ def deconv_3up(**kwargs: Any) -> Any:
     return build_3up(**kwargs)
 
 
+def _describe_deconv(shapes: dict[str, tuple[int, ...]], joint_num: int = 18) -> dict[str, Any]:
+    """``head_channels`` (the first layer's pointwise conv) and ``depth_dim`` (classifier / joints);
+    in the published family depth_dim 32 goes with 2-UP and 64 with 3-UP (SPEC section 2)."""
+    facts: dict[str, Any] = {}
+    head = shapes.get("head.deconv_layers_1.pwconv.weight")
+    if head:
+        facts["head_channels"] = head[0]
+    final = shapes.get("head.final_layer.weight")
+    if final:
+        if final[0] % joint_num == 0:
+            facts["depth_dim"] = final[0] // joint_num
+            ups = {32: 2, 64: 3}.get(facts["depth_dim"])
+            if ups:
+                facts["upsample_layers"] = ups
+        else:
+            facts["final_channels"] = final[0]
+    return facts
+
+
+deconv_2up.describe_state = _describe_deconv  # type: ignore[attr-defined]
+deconv_3up.describe_state = _describe_deconv  # type: ignore[attr-defined]
+
+
 @hookimpl
 def cnp_register_heads(registrar: Any) -> None:
     registrar.register("deconv-2up", deconv_2up)

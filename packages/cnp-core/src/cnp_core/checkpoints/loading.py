@@ -112,7 +112,7 @@ def inspect_state(raw: RawCheckpoint, host: PluginHost | None = None) -> tuple[C
         param_count=sum(int(v.numel()) for k, v in state.items() if _is_param(k)),
         remaps=tuple(remaps),
         detected_variants=tuple(detect_variants(shapes, host)),
-        architecture=describe_architecture(shapes),
+        architecture=describe_architecture(shapes, host),
     )
     return info, state
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -83,39 +82,20 @@ def detect_variants(file_shapes: Shapes, host: PluginHost | None = None) -> list
     return found
 
 
-_STAGE_BLOCK = re.compile(r"^backbone\.stages\.(\d+)\.(\d+)\.")
+def describe_architecture(file_shapes: Shapes, host: PluginHost | None = None) -> dict[str, Any]:
+    """Architecture facts read from a file's tensor shapes, by the parts that know their own keys.
 
-
-def describe_architecture(file_shapes: Shapes, joint_num: int = 18) -> dict[str, Any]:
-    """ConvNeXtPose architecture facts read from shapes; keys absent where the file lacks them."""
+    Every registered backbone and head factory with a ``describe_state(shapes) -> dict`` attribute
+    contributes the facts it recognises (e.g. ``depths``, ``dims``, ``head_channels``,
+    ``depth_dim``); keys are absent where nothing recognised the file.
+    """
     facts: dict[str, Any] = {}
-    dims = []
-    for i in range(4):
-        key = "backbone.downsample_layers.0.0.weight" if i == 0 else f"backbone.downsample_layers.{i}.1.weight"
-        if key in file_shapes:
-            dims.append(file_shapes[key][0])
-    if len(dims) == 4:
-        facts["dims"] = dims
-    blocks: dict[int, set[int]] = {}
-    for key in file_shapes:
-        match = _STAGE_BLOCK.match(key)
-        if match:
-            blocks.setdefault(int(match.group(1)), set()).add(int(match.group(2)))
-    if blocks:
-        facts["depths"] = [len(blocks.get(i, ())) for i in range(max(blocks) + 1)]
-    head = file_shapes.get("head.deconv_layers_1.pwconv.weight")
-    if head:
-        facts["head_channels"] = head[0]
-    final = file_shapes.get("head.final_layer.weight")
-    if final:
-        if final[0] % joint_num == 0:
-            depth_dim = final[0] // joint_num
-            facts["depth_dim"] = depth_dim
-            ups = {32: 2, 64: 3}.get(depth_dim)
-            if ups:
-                facts["upsample_layers"] = ups
-        else:
-            facts["final_channels"] = final[0]
+    for kind in ("backbone", "head"):
+        for entry in registry(kind, host).entries():
+            describe = getattr(entry.obj, "describe_state", None)
+            if callable(describe):
+                for key, value in (describe(file_shapes) or {}).items():
+                    facts.setdefault(key, value)
     return facts
 
 
@@ -129,4 +109,4 @@ def format_architecture(facts: dict[str, Any]) -> str:
         parts.append(f"head {facts['head_channels']} ch")
     if "depth_dim" in facts:
         parts.append(f"depth_dim {facts['depth_dim']}")
-    return ", ".join(parts) or "no ConvNeXtPose tensors recognised"
+    return ", ".join(parts) or "no tensors a registered backbone or head recognises"

@@ -7,6 +7,14 @@ from pathlib import Path
 import pytest
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _plugin_commands() -> None:
+    """The `cnp` app as users get it: with the commands plugins add (e.g. cnp-h36m's `cnp data`)."""
+    from cnp_cli.app import add_plugin_commands
+
+    add_plugin_commands()
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CNP_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cnp-cache"))

@@ -11,7 +11,6 @@ from cnp_cli.commands import (
     checkpoints,
     compare,
     convert,
-    data,
     export,
     inspect,
     plugins,
@@ -33,7 +32,6 @@ app.command("inspect")(inspect.inspect_command)
 app.command("convert")(convert.convert_command)
 app.command("plugins")(plugins.plugins_command)
 app.add_typer(checkpoints.app, name="checkpoints")
-app.add_typer(data.app, name="data")
 
 
 def _register_eval_commands() -> None:

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from cnp_core.atomic import OutputError, staged_dir, write_json
 
-DEMO_VERSION = 2  # 2: complete.json records every file's size
+DEMO_VERSION = 3  # 2: complete.json records every file's size; 3: one folder per dataset
 
 
 def demo_root(cache_dir: Path | None = None) -> Path:
-    from cnp_h36m.cache import default_cache_dir
+    from cnp_core.paths import default_cache_dir
 
     return (cache_dir or default_cache_dir()) / "demo" / f"v{DEMO_VERSION}"
 
@@ -35,17 +35,21 @@ def _intact(data: Path) -> bool:
         return False
 
 
-def demo_data(root: Path) -> Path:
-    """S9+S11, 15 actions, 2 cameras, 2 frames each (60 test samples); generated on first use,
-    and again whenever a file of it is missing or changed size."""
-    from cnp_h36m.synth import SynthConfig, generate
+def demo_data(root: Path, dataset: str = "h36m") -> Path:
+    """The dataset's declared demo data (``DatasetInfo.demo``), written on first use and again
+    whenever a file of it is missing or changed size."""
+    from cnp_core import get_host
+    from cnp_core.errors import CnpError
 
-    data = root / "Human36M"
+    writer = get_host().registry("dataset").get(dataset).info.demo
+    if writer is None:
+        raise CnpError(f"dataset {dataset} declares no demo data; pass --data-dir instead of --demo")
+    data = root / dataset
     if _intact(data):
         return data
     with _cache_errors(root), staged_dir(data) as tmp:
-        counts = generate(tmp, SynthConfig(subjects=(9, 11), subactions=(1,), cameras=(1, 2), frames=2, seed=0))
-        write_json(tmp / "complete.json", {**counts, "files": _manifest(tmp)})
+        writer(tmp)
+        write_json(tmp / "complete.json", {"dataset": dataset, "files": _manifest(tmp)})
     return data
 
 

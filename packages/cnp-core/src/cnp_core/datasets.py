@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -23,7 +23,8 @@ class DatasetInfo:
     - ``skeleton``: bones (index pairs) for drawings;
     - ``evaluators``: alignment (``none``, ``rigid``, ...) -> registered evaluator name: the only
       evaluators that may score this dataset;
-    - ``default_alignment`` / ``metric_names``: per protocol, the headline metric's alignment and label.
+    - ``default_alignment`` / ``metric_names``: per protocol, the headline metric's alignment and label;
+    - ``demo``: writes a small synthetic dataset into an empty folder, for ``cnp eval --demo`` (optional).
     """
 
     joint_names: tuple[str, ...]
@@ -33,6 +34,7 @@ class DatasetInfo:
     default_alignment: Mapping[int, str]
     metric_names: Mapping[int, str]
     skeleton: tuple[tuple[int, int], ...] = ()
+    demo: Callable[[Path], Any] | None = None
 
     def __post_init__(self) -> None:
         n = len(self.joint_names)

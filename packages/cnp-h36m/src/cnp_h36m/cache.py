@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -16,14 +15,6 @@ from cnp_core.datasets import EvalSplit, SplitOptions
 
 CACHE_VERSION = 1
 _ARRAYS = ("image_ids", "bboxes", "root_cam", "joint_cam", "focal", "center", "actions")
-
-
-def default_cache_dir() -> Path:
-    """``$CNP_CACHE_DIR``, else ``$XDG_CACHE_HOME/cnp``, else ``~/.cache/cnp``."""
-    if os.environ.get("CNP_CACHE_DIR"):
-        return Path(os.environ["CNP_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "cnp"
 
 
 def _stamp(path: Path) -> list[Any]:

@@ -6,8 +6,9 @@ from pathlib import Path
 
 from cnp_core.datasets import DatasetInfo, EvalSplit, SplitOptions
 from cnp_core.errors import DataError
+from cnp_core.paths import default_cache_dir
 from cnp_h36m import constants as C
-from cnp_h36m.cache import cache_key, default_cache_dir, load_cached, store
+from cnp_h36m.cache import cache_key, load_cached, store
 from cnp_h36m.layout import KINDS, annotation_file, default_bbox_root
 from cnp_h36m.protocols import EVALUATORS
 from cnp_h36m.split import build_split
@@ -26,6 +27,7 @@ class Human36M:
         default_alignment=C.DEFAULT_ALIGNMENT,
         metric_names=C.METRIC_NAMES,
         skeleton=C.SKELETON,
+        demo=lambda folder: write_demo(folder),
     )
 
     def input_files(self, data_dir: Path, options: SplitOptions) -> list[Path]:
@@ -68,3 +70,10 @@ class Human36M:
             except OSError:
                 pass  # a read-only cache must not stop an evaluation
         return split
+
+
+def write_demo(folder: Path) -> None:
+    """The built-in demo's data: S9+S11, 15 actions, 2 cameras, 2 frames each (60 test samples)."""
+    from cnp_h36m.synth import SynthConfig, generate
+
+    generate(folder, SynthConfig(subjects=(9, 11), subactions=(1,), cameras=(1, 2), frames=2, seed=0))

@@ -20,3 +20,10 @@ def cnp_register_evaluators(registrar: Any) -> None:
 
     for evaluator in EVALUATORS:
         registrar.register(evaluator.name, evaluator)
+
+
+@hookimpl
+def cnp_register_commands(app: Any) -> None:
+    from cnp_h36m.commands import app as data_app
+
+    app.add_typer(data_app, name="data")

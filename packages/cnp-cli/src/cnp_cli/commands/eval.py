@@ -100,7 +100,7 @@ def eval_command(
                 )
             else:
                 distributed.barrier()  # wait until rank 0 has written the demo files
-            data_dir = demo_data(root)
+            data_dir = demo_data(root, dataset)
             paths = paths or [demo_checkpoint(root, spec.name)]
             if dist.is_main:
                 distributed.barrier()  # written: let the other ranks read them

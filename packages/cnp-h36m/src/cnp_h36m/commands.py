@@ -1,4 +1,8 @@
-"""``cnp data ...``: synthesise a Human3.6M-format dataset, or check a folder."""
+"""``cnp data ...``: synthesise a Human3.6M-format dataset, or check a folder.
+
+Added to the ``cnp`` command by this plugin's ``cnp_register_commands`` hook; needs Typer and rich,
+which the CLI brings.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 
-from cnp_cli.console import err, fail, out, print_json, user_errors
+from cnp_core.atomic import strict_json
+from cnp_core.commands import fail, user_errors
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+
+
+def print_json(data: object) -> None:
+    print(strict_json(data))
+
 
 app = typer.Typer(help="Create and validate Human3.6M-format data.", no_args_is_help=True)
 

@@ -1,0 +1,51 @@
+"""For commands a plugin adds through ``cnp_register_commands(app)``: the CLI's error conventions.
+
+A command decorated with :func:`user_errors` turns every :class:`cnp_core.CnpError` into one
+``error: ...`` line on stderr and exit code 1 (``CNP_DEBUG=1``: the traceback), and Ctrl-C or
+SIGTERM into ``error: interrupted ...`` and exit code 130. Typer is imported on use.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str, code: int = 1) -> Any:
+    """Print ``error: message`` as one line on stderr; return the ``typer.Exit`` to raise."""
+    import typer
+
+    text = " ".join(str(message).split())
+    print(f"error: {text}", file=sys.stderr)
+    return typer.Exit(code)
+
+
+def user_errors(func: F) -> F:
+    """Turn errors the user can fix into one stderr line and exit code 1 (CNP_DEBUG=1: traceback)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import typer
+
+        from cnp_core.errors import CnpError
+
+        try:
+            return func(*args, **kwargs)
+        except (typer.Exit, typer.Abort):
+            raise
+        except CnpError as exc:
+            if os.environ.get("CNP_DEBUG"):
+                raise
+            raise fail(str(exc)) from None
+        except KeyboardInterrupt:
+            raise fail("interrupted; finished results were kept, nothing half-written remains", 130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+__all__ = ["fail", "user_errors"]

@@ -36,7 +36,13 @@ def test_variants_json() -> None:
 def test_plugins_json_shows_third_party() -> None:
     result = runner.invoke(app, ["plugins", "--json"])
     plugins = {p["name"]: p for p in json.loads(result.stdout)}
-    assert plugins["cnp-example-plugin"]["registered"] == {"variant": ["XS-wide"], "checkpoint format": ["npz"]}
+    assert plugins["cnp-example-plugin"]["registered"] == {
+        "head": ["transpose-up"],
+        "variant": ["XS-wide", "XS-tiny14"],
+        "dataset": ["h36m-14"],
+        "evaluator": ["mpjpe-14"],
+        "checkpoint format": ["npz"],
+    }
     assert plugins["cnp-heads"]["version"] == "0.1.0"
 
 

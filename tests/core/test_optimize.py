@@ -61,7 +61,8 @@ def test_batchnorm_folding_alone_equals_literal(name: str) -> None:
             folded, note = fold_batchnorm(module)
             assert note is None
             bn = [sum(isinstance(m, torch.nn.BatchNorm2d) for m in mod.modules()) for mod in (module, folded)]
-            assert bn[1] < bn[0]  # conv -> BN pairs are gone (pre-BN before a downsample conv stays)
+            if bn[0]:  # conv -> BN pairs are gone (pre-BN before a downsample conv stays); some heads have none
+                assert bn[1] < bn[0]
             # As accurate as the literal float32 network: its distance from the float64 network is at
             # most 4x the literal's own (folding rounds each folded weight once more: ~one layer's worth).
             exact = copy.deepcopy(module).double()(inputs.double())
@@ -104,6 +105,12 @@ def _tail_bound(logits: torch.Tensor, grid: int) -> float:
     """A tail fed the float32 logits the float64 reference also reads: only its own float32 steps differ."""
     own = log_weight_error(float(logits.abs().max()), upsampled=True)
     return 2.0 * ((grid - 1) / 2.0 * math.expm1(2.0 * own) + grid * FLOAT32_UNIT_ROUNDOFF)
+
+
+def _flip_pairs(variant: cnp_core.Variant) -> tuple[tuple[int, int], ...]:
+    """The flip pairs of a registered dataset with the variant's joint count (as `cnp eval` would use)."""
+    infos = [e.obj.info for e in cnp_core.get_host().registry("dataset").entries()]
+    return next(i.flip_pairs for i in infos if len(i.joint_names) == variant.joint_num)
 
 
 def _logits(model: torch.nn.Module, x: torch.Tensor, flip: bool) -> torch.Tensor:
@@ -169,7 +176,7 @@ def test_optimized_equals_literal(name: str, batch: int, flip: bool) -> None:
     assert any("BatchNorm folded" in n for n in notes)
     torch.manual_seed(batch)
     x = torch.randn(batch, 3, *variant.input_shape) * 60
-    pairs = ((1, 4), (2, 5), (3, 6), (14, 11), (15, 12), (16, 13))
+    pairs = _flip_pairs(variant)
     with torch.inference_mode():
         ref = forward_coords(literal, x, InferenceConfig(flip=flip, batched_flip=False), pairs, variant.output_shape[1])
         out = forward_coords(optimized, x, InferenceConfig(flip=flip, batched_flip=True), pairs, variant.output_shape[1])

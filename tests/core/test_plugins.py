@@ -22,7 +22,7 @@ def test_unknown_name_lists_known_and_suggests() -> None:
         cnp_core.get_variant("MM")
     message = str(info.value)
     assert "Did you mean 'M'?" in message
-    assert message.endswith("Known variants: L, M, S, XS, XS-wide.")
+    assert message.endswith("Known variants: L, M, S, XS, XS-tiny14, XS-wide.")
     assert isinstance(info.value, KeyError)
 
 
@@ -83,7 +83,7 @@ def test_third_party_plugin_variant_and_format(tmp_path) -> None:  # type: ignor
     report = cnp_core.load_checkpoint(cnp_core.build_model("XS-wide"), path)
     assert report.format == "npz" and report.detected_variants == ("XS-wide",)
     infos = {i.name: i for i in cnp_core.get_host().plugins()}
-    assert infos["cnp-example-plugin"].registered["variant"] == ["XS-wide"]
+    assert infos["cnp-example-plugin"].registered["variant"] == ["XS-wide", "XS-tiny14"]
     assert infos["cnp-example-plugin"].distribution == "cnp-example-plugin"
 
 

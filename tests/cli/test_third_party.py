@@ -43,8 +43,9 @@ def test_eval_runs_the_plugin_end_to_end(h36m_dir: Path, tiny14_npz: Path, tmp_p
     assert isinstance(per_joint, dict) and list(per_joint)[:2] == ["Pelvis", "R_Hip"] and len(per_joint) == 14
     run = Path(str(record["run_dir"]))
     assert run.name == "XS-tiny14_tiny14_h36m-14_p2_gt_flip"
-    results = json.loads((run / "bbox_root_pose_human36m_output.json").read_text())
-    assert len(results) == 120 and len(results[0]["joint_cam"]) == 14
+    assert record["files"] == ["poses_14.json"] and not (run / "bbox_root_pose_human36m_output.json").exists()
+    poses = json.loads((run / "poses_14.json").read_text())
+    assert len(poses) == 120 and len(poses[0]) == 14
 
 
 def test_optimised_equals_literal_on_the_plugin(h36m_dir: Path, tiny14_npz: Path, tmp_path: Path) -> None:

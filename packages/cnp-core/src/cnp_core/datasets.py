@@ -24,7 +24,9 @@ class DatasetInfo:
     - ``evaluators``: alignment (``none``, ``rigid``, ...) -> registered evaluator name: the only
       evaluators that may score this dataset;
     - ``default_alignment`` / ``metric_names``: per protocol, the headline metric's alignment and label;
-    - ``demo``: writes a small synthetic dataset into an empty folder, for ``cnp eval --demo`` (optional).
+    - ``demo``: writes a small synthetic dataset into an empty folder, for ``cnp eval --demo`` (optional);
+    - ``result_files``: ``(split, result) -> {file name: JSON-ready data}``, the dataset's own result
+      files written into every run folder beside ``metrics.json`` (optional).
     """
 
     joint_names: tuple[str, ...]
@@ -35,6 +37,7 @@ class DatasetInfo:
     metric_names: Mapping[int, str]
     skeleton: tuple[tuple[int, int], ...] = ()
     demo: Callable[[Path], Any] | None = None
+    result_files: Callable[[Any, Any], Mapping[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         n = len(self.joint_names)

@@ -28,7 +28,6 @@ from cnp_core.evaluation import EvalResult
 from cnp_core.plugins import PluginHost, registry
 from cnp_core.variants import Variant
 
-RESULT_FILE = "bbox_root_pose_human36m_output.json"
 CHECKPOINT_PATTERNS = ("snapshot_{n}.pth.tar", "snapshot_{n}.pth", "snapshot_{n}.tar", "snapshot_{n}.safetensors", "snapshot_{n}")
 
 
@@ -146,19 +145,6 @@ def run_names(job: EvalJob, checkpoints: Sequence[Path], alignment: str) -> list
 def _written_by_cnp(run_dir: Path) -> bool:
     """A run folder cnp wrote holds its metrics.json (or is a staging leftover of one)."""
     return (run_dir / METRICS_FILE).is_file()
-
-
-def result_records(split: EvalSplit, result: EvalResult) -> list[dict[str, Any]]:
-    """The official result file: image_id, joint_cam (root-relative, aligned for P1), bbox, root_cam."""
-    return [
-        {
-            "image_id": int(split.image_ids[i]),
-            "joint_cam": result.poses_mm[i].tolist(),
-            "bbox": split.bboxes[i].tolist(),
-            "root_cam": split.root_cam[i].tolist(),
-        }
-        for i in range(len(split))
-    ]
 
 
 @dataclass(frozen=True)
@@ -302,7 +288,8 @@ def _existing_record(run_dir: Path, fingerprint: str) -> dict[str, Any] | None:
         record = json.loads((run_dir / METRICS_FILE).read_text())
     except (OSError, ValueError):
         return None
-    ok = isinstance(record, dict) and record.get("config_hash") == fingerprint and (run_dir / RESULT_FILE).is_file()
+    files = record.get("files", []) if isinstance(record, dict) else []
+    ok = isinstance(record, dict) and record.get("config_hash") == fingerprint and all((run_dir / f).is_file() for f in files)
     return record if ok else None
 
 
@@ -391,9 +378,12 @@ def evaluate_checkpoints(
             "versions": versions,
             "run_dir": str(run_dir),
         }
+        results = dataset.info.result_files(split, result) if dataset.info.result_files is not None else {}
+        record["files"] = sorted(results)
         if dist.is_main:
             with staged_dir(run_dir) as tmp:
-                write_json(tmp / RESULT_FILE, result_records(split, result), indent=None)
+                for file_name, content in results.items():
+                    write_json(tmp / file_name, content, indent=None)
                 np.save(tmp / "coords_heatmap.npy", coords)
                 write_json(tmp / METRICS_FILE, record)
             shutil.rmtree(partial, ignore_errors=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from cnp_core.datasets import DatasetInfo, EvalSplit, SplitOptions
 from cnp_core.errors import DataError
@@ -28,6 +29,7 @@ class Human36M:
         metric_names=C.METRIC_NAMES,
         skeleton=C.SKELETON,
         demo=lambda folder: write_demo(folder),
+        result_files=lambda split, result: {RESULT_FILE: result_records(split, result)},
     )
 
     def input_files(self, data_dir: Path, options: SplitOptions) -> list[Path]:
@@ -77,3 +79,20 @@ def write_demo(folder: Path) -> None:
     from cnp_h36m.synth import SynthConfig, generate
 
     generate(folder, SynthConfig(subjects=(9, 11), subactions=(1,), cameras=(1, 2), frames=2, seed=0))
+
+
+RESULT_FILE = "bbox_root_pose_human36m_output.json"
+
+
+def result_records(split: EvalSplit, result: Any) -> list[dict[str, Any]]:
+    """The official result file (SPEC section 4.9): image_id, joint_cam (root-relative, aligned for
+    Protocol 1), bbox, root_cam, one record per sample."""
+    return [
+        {
+            "image_id": int(split.image_ids[i]),
+            "joint_cam": result.poses_mm[i].tolist(),
+            "bbox": split.bboxes[i].tolist(),
+            "root_cam": split.root_cam[i].tolist(),
+        }
+        for i in range(len(split))
+    ]

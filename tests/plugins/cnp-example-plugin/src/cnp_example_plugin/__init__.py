@@ -136,6 +136,7 @@ class Human36M14:
         metric_names={1: "MPJPE-14", 2: "MPJPE-14"},
         skeleton=SKELETON_14,
         demo=_write_demo,
+        result_files=lambda split, result: {"poses_14.json": result.poses_mm.round(3).tolist()},
     )
 
     def load_split(self, data_dir: Path, options: Any) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -77,3 +78,35 @@ def test_optimize_notes_only_with_verbose_and_once(h36m_dir: Path, tmp_path: Pat
     notes = [line for line in loud.stderr.splitlines() if line.startswith("optimize:")]
     assert len(notes) == len(set(notes)) >= 3
     assert any("BatchNorm folded into" in n for n in notes)
+
+
+class BrokenHeads:
+    """Registers a variant, but its heads hook fails: the variant's head is missing."""
+
+    @hookimpl
+    def cnp_register_heads(self, registrar: Any) -> None:
+        raise RuntimeError("heads boom")
+
+    @hookimpl
+    def cnp_register_variants(self, registrar: Any) -> None:
+        from cnp_core import Variant, freeze_config
+
+        config = freeze_config({"depths": (2, 2, 6, 2), "dims": (40, 80, 160, 320)})
+        registrar.register("headless", Variant("headless", "convnext-bn", config, "missing-head", (), 32, (32, 32)))
+
+
+def test_a_failing_heads_hook_breaks_only_its_variant() -> None:
+    from cnp_cli.app import app
+
+    with pytest.warns(PluginLoadWarning, match="heads boom"):
+        host = build_host([("broken-heads", BrokenHeads())])
+        host.registry("head")
+    previous = set_host(host)
+    try:
+        result = CliRunner().invoke(app, ["variants", "--json"])
+        assert result.exit_code == 0, result.output
+        rows = {r["name"]: r for r in json.loads(result.stdout)}
+        assert "unknown head 'missing-head'" in rows["headless"]["error"]
+        assert rows["M"]["params_m"] == pytest.approx(7.587, abs=1e-3)
+    finally:
+        set_host(previous)

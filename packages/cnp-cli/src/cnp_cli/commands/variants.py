@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cnp_cli.console import out, print_json, user_errors
+from cnp_cli.console import err, out, print_json, user_errors
 
 
 def variant_row(v: Any, plugin: str | None = None) -> dict[str, Any]:
@@ -14,8 +14,11 @@ def variant_row(v: Any, plugin: str | None = None) -> dict[str, Any]:
     from cnp_core import build_model
     from cnp_core.measure import count_gmacs, count_params
 
-    model = build_model(v)
     bb, hd = v.backbone_kwargs, v.head_kwargs
+    try:
+        model = build_model(v)
+    except Exception as exc:  # e.g. its head's plugin failed to load: this row says so, the others stand
+        return {"name": v.name, "backbone": v.backbone, "head": v.head, "plugin": plugin, "error": " ".join(str(exc).split())}
     return {
         "name": v.name,
         "backbone": v.backbone,
@@ -76,6 +79,9 @@ def variants_command(
     ):
         table.add_column(col)
     for r in rows:
+        if "error" in r:
+            table.add_row(r["name"], "-", "-", r["head"], *("-" for _ in range(7)), r["plugin"])
+            continue
         table.add_row(
             r["name"],
             ",".join(map(str, r["depths"])),
@@ -91,3 +97,6 @@ def variants_command(
             r["plugin"],
         )
     out.print(table)
+    for r in rows:
+        if "error" in r:
+            err.print(f"warning: variant {r['name']} cannot be built: {r['error']}")

@@ -132,3 +132,22 @@ def test_truncated_and_unknown_files(tmp_path: Path, random_states: dict) -> Non
         inspect_checkpoint(tmp_path / "notes.txt")
     with pytest.raises(CheckpointError, match="no such checkpoint"):
         inspect_checkpoint(tmp_path / "absent.tar")
+
+
+def test_library_convert_and_load_model(tmp_path: Path) -> None:
+    """The library calls behind `cnp convert` and `cnp eval`: epoch kept, fit checked, optimised form on request."""
+    from cnp_core.checkpoints.synthetic import random_state_dict
+
+    state = random_state_dict("XS", seed=2)
+    source = cnp_core.write_checkpoint(state, tmp_path / "snapshot_67.pth.tar", form="pth", epoch=67)
+    info = cnp_core.convert_checkpoint(source, tmp_path / "xs.safetensors", variant="XS")
+    assert info.epoch == 67 and info.detected_variants == ("XS",)
+    with pytest.raises(cnp_core.CnpError, match="already exists"):
+        cnp_core.convert_checkpoint(source, tmp_path / "xs.safetensors")
+    with pytest.raises(cnp_core.CheckpointMismatchError, match="it is variant XS"):
+        cnp_core.convert_checkpoint(source, tmp_path / "m.safetensors", variant="M")
+    literal, report = cnp_core.load_model("XS", tmp_path / "xs.safetensors")
+    fast, _ = cnp_core.load_model("xs", tmp_path / "xs.safetensors", optimize=True)
+    assert report.epoch == 67 and report.format == "safetensors"
+    assert all(torch.equal(v, state[k]) for k, v in literal.state_dict().items())
+    assert type(fast).__name__ == "OptimizedPoseModel"

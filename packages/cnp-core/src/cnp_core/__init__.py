@@ -32,6 +32,8 @@ _LAZY = {
     "EvalSplit": "cnp_core.datasets",
     "SplitOptions": "cnp_core.datasets",
     "PoseModel": "cnp_core.model",
+    "convert_checkpoint": "cnp_core.checkpoints.conversion",
+    "load_model": "cnp_core.checkpoints.conversion",
     "build_model": "cnp_core.model",
     "inspect_checkpoint": "cnp_core.checkpoints",
     "load_checkpoint": "cnp_core.checkpoints",
@@ -41,6 +43,7 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from cnp_core.checkpoints import inspect_checkpoint, load_checkpoint, read_checkpoint, write_checkpoint
+    from cnp_core.checkpoints.conversion import convert_checkpoint, load_model
     from cnp_core.datasets import DatasetInfo, EvalSplit, SplitOptions
     from cnp_core.model import PoseModel, build_model
 
@@ -67,6 +70,7 @@ __all__ = [
     "Variant",
     "build_host",
     "build_model",
+    "convert_checkpoint",
     "freeze_config",
     "get_host",
     "get_variant",
@@ -75,6 +79,7 @@ __all__ = [
     "inspect_checkpoint",
     "list_variants",
     "load_checkpoint",
+    "load_model",
     "read_checkpoint",
     "write_checkpoint",
 ]

@@ -24,24 +24,7 @@ def convert_command(
     force: Annotated[bool, typer.Option("--force", help="Replace OUT if it exists (cnp cannot tell that it wrote it).")] = False,
 ) -> None:
     """Convert a checkpoint, writing canonical key names (remaps applied) and keeping the epoch."""
-    from cnp_core import get_variant
-    from cnp_core.atomic import claim_output
-    from cnp_core.checkpoints import check_fits, inspect_state, read_checkpoint, write_checkpoint
-    from cnp_core.errors import CnpError
+    from cnp_core.checkpoints.conversion import convert_checkpoint
 
-    claim_output(out_path, force=force)
-    raw = read_checkpoint(file)
-    info, state = inspect_state(raw)
-    if variant is not None:
-        check_fits(info, state, get_variant(variant))
-    name = out_path.name.lower()
-    if name.endswith(".safetensors"):
-        meta = {"source_format": info.format}
-        if info.detected_variants:
-            meta["variant"] = info.detected_variants[0]
-        write_checkpoint(state, out_path, form="safetensors", epoch=info.epoch or 0, metadata=meta)
-    elif name.endswith((".pth", ".tar", ".pth.tar", ".pt")):
-        write_checkpoint(state, out_path, form="pth", epoch=info.epoch or 0)
-    else:
-        raise CnpError(f"{out_path}: unknown output type; name it *.safetensors or *.pth.tar")
+    info = convert_checkpoint(file, out_path, variant=variant, force=force)
     err.print(f"wrote {out_path} ({info.tensor_count} tensors, epoch {info.epoch}, from {info.format})")

@@ -130,6 +130,7 @@ def test_eval_wrong_variant_fails_before_data(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_eval_epoch_range_and_missing_epoch(h36m_dir: Path, tmp_path: Path) -> None:
     dump = tmp_path / "model_dump"
     for epoch in (68, 69):

@@ -48,6 +48,7 @@ def test_eval_runs_the_plugin_end_to_end(h36m_dir: Path, tiny14_npz: Path, tmp_p
     assert len(poses) == 120 and len(poses[0]) == 14
 
 
+@pytest.mark.slow
 def test_optimised_equals_literal_on_the_plugin(h36m_dir: Path, tiny14_npz: Path, tmp_path: Path) -> None:
     fast = _eval(h36m_dir, tiny14_npz, tmp_path / "a", "--protocol", "1")
     literal = _eval(h36m_dir, tiny14_npz, tmp_path / "b", "--protocol", "1", "--no-optimize")

@@ -64,6 +64,7 @@ def test_a_failing_commands_hook_leaves_every_command_working(monkeypatch: pytes
         set_host(previous)
 
 
+@pytest.mark.slow
 def test_optimize_notes_only_with_verbose_and_once(h36m_dir: Path, tmp_path: Path) -> None:
     from cnp_cli.app import app
 

@@ -22,9 +22,9 @@ from cnp_core.optimize import EXPORT_OPTIONS, OptimizeOptions, fold_batchnorm, o
 from cnp_core.testing import FLOAT32_UNIT_ROUNDOFF, log_weight_error, soft_argmax_tolerance
 from cnp_core.upsampled_soft_argmax import (
     StreamBuffers,
+    bilinear_x2,
     pair_weights,
     streamed_upsampled_soft_argmax,
-    upsample2x,
     upsample_matrix,
     upsampled_soft_argmax,
 )
@@ -75,8 +75,8 @@ def test_pair_lerp_upsampling_equals_interpolate(n: int) -> None:
     """Against float64 interpolate (float32 interpolate itself is off by ~6e-5 here: float32 source positions)."""
     x = torch.randn(n, n + 3, 5) * 10
     ref = torch.nn.functional.interpolate(x.double().permute(2, 0, 1)[None], scale_factor=2, mode="bilinear", align_corners=True)
-    mid = upsample2x(x, pair_weights(n), 0, x.new_empty(2 * n, n + 3, 5))
-    out = upsample2x(mid, pair_weights(n + 3), 1, x.new_empty(2 * n, 2 * n + 6, 5))
+    mid = bilinear_x2(x, pair_weights(n), 0, x.new_empty(2 * n, n + 3, 5))
+    out = bilinear_x2(mid, pair_weights(n + 3), 1, x.new_empty(2 * n, 2 * n + 6, 5))
     assert (out.double() - ref[0].permute(1, 2, 0)).abs().max().item() <= _lerp_bound(x, 0)
 
 

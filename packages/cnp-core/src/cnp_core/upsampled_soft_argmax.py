@@ -42,7 +42,7 @@ def pair_weights(n: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     return (torch.stack((n - 1 - m, 2 * n - 2 - m), dim=1) / (2 * n - 1)).to(dtype)
 
 
-def upsample2x(x: torch.Tensor, weights: torch.Tensor, dim: int, out: torch.Tensor) -> torch.Tensor:
+def bilinear_x2(x: torch.Tensor, weights: torch.Tensor, dim: int, out: torch.Tensor) -> torch.Tensor:
     """Bilinear x2 (align_corners=True) of ``x`` along ``dim`` into ``out`` (``weights``: :func:`pair_weights`)."""
     n = x.shape[dim]
     out.narrow(dim, 0, 1).copy_(x.narrow(dim, 0, 1))
@@ -112,12 +112,12 @@ def streamed_upsampled_soft_argmax(
     h, w, _ = logits.shape
     n_h, n_w = 2 * h, 2 * w
     shift = logits.reshape(h * w, joint_num, depth_dim).amax(dim=(0, 2)).view(1, 1, joint_num, 1)
-    mid = upsample2x(logits, weights_h, 0, buffers.mid)  # (2h, w, C)
+    mid = bilinear_x2(logits, weights_h, 0, buffers.mid)  # (2h, w, C)
     p_xy = logits.new_empty(n_h, n_w, joint_num)
     p_z = torch.zeros(joint_num, depth_dim, dtype=torch.float64, device=logits.device)
     for start in range(0, n_h, buffers.rows):
         rows = mid[start : start + buffers.rows]
-        chunk = upsample2x(rows, weights_w, 1, buffers.chunk[: len(rows)]).view(-1, n_w, joint_num, depth_dim)
+        chunk = bilinear_x2(rows, weights_w, 1, buffers.chunk[: len(rows)]).view(-1, n_w, joint_num, depth_dim)
         chunk.sub_(shift).exp_()
         torch.sum(chunk, dim=3, out=p_xy[start : start + len(rows)])
         # float32 over one row's columns, float64 across rows (see cnp_core.integral)
@@ -129,9 +129,9 @@ def streamed_upsampled_soft_argmax(
 
 __all__ = [
     "StreamBuffers",
+    "bilinear_x2",
     "pair_weights",
     "streamed_upsampled_soft_argmax",
-    "upsample2x",
     "upsample_matrix",
     "upsampled_soft_argmax",
 ]

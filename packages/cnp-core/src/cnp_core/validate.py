@@ -24,7 +24,7 @@ def numbers(
     """``value`` as a float64 array of ``shape``, every entry finite (and > 0 with ``positive``).
 
     ``what`` names the quantity ("focal length f"), ``where`` the file and entry it came from
-    ("camera 2 of subject 9 in .../Human36M_subject9_camera.json").
+    ("camera 2 in .../cameras.json").
     """
     try:
         array = np.asarray(value, dtype=np.float64)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from rich.console import Console
 
-from cnp_core.commands import fail, user_errors
+from cnp_core.commands import fail, print_json, user_errors
 
 # Piped or captured stderr keeps each message on one line (rich would wrap paths at 80 columns).
 err = Console(stderr=True, highlight=False, soft_wrap=not sys.stderr.isatty())
@@ -24,14 +23,6 @@ def fmt_mm(value: float | None, signed: bool = False) -> str:
     if value is None:
         return "-"
     return f"{value:+.2f}" if signed else f"{value:.2f}"
-
-
-def print_json(data: Any) -> None:
-    """The one JSON document of a ``--json`` run, on stdout (strict: NaN or infinity is an error, not a token)."""
-    from cnp_core.atomic import strict_json
-
-    sys.stdout.write(strict_json(json.loads(json.dumps(data, default=str))) + "\n")
-    sys.stdout.flush()
 
 
 __all__ = ["err", "fail", "fmt_mm", "out", "print_json", "user_errors"]

@@ -112,7 +112,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
 
 def write_text(target: str | Path, text: str) -> Path:
     """Write ``text`` to ``target`` atomically."""
-    with atomic_path(target) as tmp, os_errors(target):
+    with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(target)
 
@@ -133,10 +133,12 @@ def _first_non_finite(data: Any, path: str = "") -> str | None:
     return None
 
 
-def strict_json(data: Any, indent: int | None = 2) -> str:
-    """JSON text that strict readers accept: a NaN or infinity raises :class:`OutputError` naming it."""
+def strict_json(data: Any, indent: int | None = 2, default: Callable[[Any], Any] | None = None) -> str:
+    """JSON text that strict readers accept: a NaN or infinity raises :class:`OutputError` naming it.
+
+    ``default`` converts other objects, as in :func:`json.dumps` (e.g. ``str`` for paths)."""
     try:
-        return json.dumps(data, indent=indent, allow_nan=False)
+        return json.dumps(data, indent=indent, allow_nan=False, default=default)
     except ValueError:
         where = _first_non_finite(data) or "a value"
         raise OutputError(f"refusing to write a non-finite number at {where}; the inputs produced NaN or infinity") from None

@@ -1,6 +1,6 @@
 """For commands a plugin adds through ``cnp_register_commands(app)``: the CLI's error conventions.
 
-A command decorated with :func:`user_errors` turns every :class:`cnp_core.CnpError` into one
+:func:`print_json` writes a ``--json`` document. A command decorated with :func:`user_errors` turns every :class:`cnp_core.CnpError` into one
 ``error: ...`` line on stderr and exit code 1 (``CNP_DEBUG=1``: the traceback), and Ctrl-C or
 SIGTERM into ``error: interrupted ...`` and exit code 130. Typer is imported on use.
 """
@@ -23,6 +23,15 @@ def fail(message: str, code: int = 1) -> Any:
     text = " ".join(str(message).split())
     print(f"error: {text}", file=sys.stderr)
     return typer.Exit(code)
+
+
+def print_json(data: Any) -> None:
+    """The one JSON document of a ``--json`` run, on stdout (strict: NaN or infinity is an error, not a
+    token; paths and other objects as strings)."""
+    from cnp_core.atomic import strict_json
+
+    sys.stdout.write(strict_json(data, default=str) + "\n")
+    sys.stdout.flush()
 
 
 def user_errors(func: F) -> F:
@@ -48,4 +57,4 @@ def user_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-__all__ = ["fail", "user_errors"]
+__all__ = ["fail", "print_json", "user_errors"]

@@ -120,9 +120,13 @@ def metric_label(evaluator: Any, job: EvalJob, host: PluginHost | None = None) -
     return str(evaluator.metric)
 
 
+def _stem(checkpoint: Path) -> str:
+    """``snapshot_70.pth.tar`` -> ``snapshot_70``; a folder ``snapshot_70.pth`` -> ``snapshot_70_pth``."""
+    return checkpoint.name.split(".")[0] if not checkpoint.is_dir() else checkpoint.name.replace(".", "_")
+
+
 def run_name(job: EvalJob, checkpoint: Path, alignment: str, stem: str | None = None) -> str:
-    if stem is None:
-        stem = checkpoint.name.split(".")[0] if not checkpoint.is_dir() else checkpoint.name.replace(".", "_")
+    stem = stem or _stem(checkpoint)
     flip = "flip" if job.inference.flip else "noflip"
     name = f"{job.variant.name}_{stem}_{job.dataset}_p{job.split.protocol}_{job.split.bbox_source}_{flip}"
     return name if job.alignment is None else f"{name}_{alignment}"
@@ -135,8 +139,7 @@ def run_names(job: EvalJob, checkpoints: Sequence[Path], alignment: str) -> list
     clashing = {n for n in names if names.count(n) > 1}
     for i, (name, path) in enumerate(zip(names, checkpoints, strict=True)):
         if name in clashing:
-            stem = path.name.split(".")[0] if not path.is_dir() else path.name.replace(".", "_")
-            names[i] = run_name(job, path, alignment, f"{path.resolve().parent.name}-{stem}")
+            names[i] = run_name(job, path, alignment, f"{path.resolve().parent.name}-{_stem(path)}")
     for i, name in enumerate(names):
         if names.count(name) > 1:
             names[i] = f"{name}_{names[: i + 1].count(name)}"

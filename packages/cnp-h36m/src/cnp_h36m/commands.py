@@ -12,15 +12,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from cnp_core.atomic import strict_json
-from cnp_core.commands import fail, user_errors
+from cnp_core.commands import fail, print_json, user_errors
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
-
-
-def print_json(data: object) -> None:
-    print(strict_json(data))
 
 
 app = typer.Typer(help="Create and validate Human3.6M-format data.", no_args_is_help=True)

@@ -51,7 +51,7 @@ def h36m(work: Path) -> None:
 
     generate(work / "H36M", SynthConfig(subactions=(1,), cameras=(1,), frames=3))  # frames 0, 32, 64
     dataset = get_host().registry("dataset").get("h36m")
-    split = dataset.load_split(work / "H36M", SplitOptions(protocol=2, cache_dir=work / "cache"))
+    split = dataset.load_split(work / "H36M", SplitOptions.of({"protocol": 2}, cache_dir=work / "cache"))
     assert len(split) == 60 and split.joint_names == dataset.info.joint_names
     assert "mpjpe" in get_host().registry("evaluator")
 

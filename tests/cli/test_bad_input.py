@@ -290,3 +290,21 @@ def test_sigterm_is_an_interrupt_without_tracebacks(h36m_dir: Path, xs_checkpoin
     assert proc.returncode == 130, err
     assert "Traceback" not in err and err.strip().splitlines()[-1].startswith("error: interrupted"), err
     assert not any(p.name.startswith("XS_") for p in (tmp_path / "out").iterdir())
+
+
+def test_eval_offers_the_declared_options_and_names_the_flag_in_errors(h36m_dir: Path, xs_checkpoint: Path) -> None:
+    from typer.testing import CliRunner
+
+    from cnp_cli.app import app
+
+    runner = CliRunner()
+    shown = runner.invoke(app, ["eval", "--help"], env={"COLUMNS": "300"}).stdout
+    assert "--protocol" in shown and "choices: 1, 2; default: 2" in shown and "choices: gt, rootnet" in shown
+    args = ["eval", "--variant", "XS", "--checkpoint", str(xs_checkpoint), "--data-dir", str(h36m_dir)]
+    for extra, message in (
+        (["--protocol", "3"], "error: --protocol 3: choose 1 or 2"),
+        (["--protocol", "two"], "error: --protocol 'two': choose 1 or 2"),
+        (["--bbox", "detector"], "error: --bbox 'detector': choose gt or rootnet"),
+    ):
+        result = runner.invoke(app, [*args, *extra])
+        assert result.exit_code == 1 and result.stderr.strip() == message

@@ -29,7 +29,9 @@ def test_variants_json() -> None:
     assert rows["M"]["params_m"] == pytest.approx(7.587, abs=1e-3)
     assert rows["L"]["gmacs"] == pytest.approx(4.264, abs=1e-2)
     assert rows["XS"]["upsample_layers"] == 2 and rows["M"]["upsample_layers"] == 3
-    assert rows["M"]["paper_mpjpe_p2_mm"] == 51.05 and rows["L"]["paper_pa_mpjpe_p1_mm"] == 32.8
+    published = {(p["setting"]["protocol"], p["metric"]): p["mm"] for p in rows["M"]["published"] if p["dataset"] == "h36m"}
+    assert published == {(2, "MPJPE"): 51.05, (1, "PA MPJPE"): 34.5}
+    assert [(p["setting"], p["mm"]) for p in rows["XS"]["published"]] == [({"protocol": 2}, 56.61)]
     assert rows["XS-wide"]["plugin"] == "cnp-example-plugin"
 
 
@@ -99,7 +101,8 @@ def test_eval_writes_official_files(h36m_dir: Path, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     (record,) = json.loads(result.stdout)
     assert record["metric"] == "PA MPJPE" and record["alignment"] == "rigid" and record["protocol"] == 1
-    assert record["num_samples"] == 60 and record["epoch"] == 67 and record["bbox_source"] == "rootnet"
+    assert record["num_samples"] == 60 and record["epoch"] == 67 and record["bbox"] == "rootnet"
+    assert record["setting"] == {"protocol": 1} and record["dataset_options"] == ["protocol", "bbox", "bbox_root"]
     assert len(record["per_action_mm"]) == 15 and len(record["per_joint_mm"]) == 17
     run = Path(record["run_dir"])
     assert json.loads((run / "metrics.json").read_text())["checkpoint_sha256"] == record["checkpoint_sha256"]

@@ -65,7 +65,10 @@ def test_compare_json_is_consistent_with_the_runs(runs: dict[str, Path]) -> None
     assert data["actions"] == ACTIONS
     base = metrics[1]["total_mm"]
     for row, m in zip(data["rows"], metrics, strict=True):
-        assert row["variant"] == "XS" and row["epoch"] == m["epoch"] and row["protocol"] == 2 and row["metric"] == "MPJPE"
+        assert (
+            row["variant"] == "XS" and row["epoch"] == m["epoch"] and row["setting"] == "protocol 2" and row["metric"] == "MPJPE"
+        )
+        assert row["options"] == {"protocol": 2, "bbox": "gt", "bbox_root": None}
         assert row["total_mm"] == m["total_mm"]
         assert row["delta_mm"] == pytest.approx(m["total_mm"] - base)
         assert row["delta_pct"] == pytest.approx(100 * (m["total_mm"] - base) / base)

@@ -67,7 +67,7 @@ def test_the_flip_test_swaps_the_plugins_pairs(h36m_dir: Path, tiny14_npz: Path)
     from cnp_core.engine import InferenceConfig, predict_coords
 
     dataset = cnp_core.get_host().registry("dataset").get("h36m-14")
-    split = dataset.load_split(h36m_dir, SplitOptions(protocol=1)).subset(np.arange(4))
+    split = dataset.load_split(h36m_dir, SplitOptions.of({"protocol": 1})).subset(np.arange(4))
     model = cnp_core.build_model("XS-tiny14")
     cnp_core.load_checkpoint(model, tiny14_npz)
     config = InferenceConfig(batch_size=4, workers=0, progress=False)

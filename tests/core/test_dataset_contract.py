@@ -7,6 +7,7 @@ silently with the wrong joints.
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cnp_core import CnpError, DatasetInfo, get_variant, hookimpl
-from cnp_core.datasets import check_joints_fit
+from cnp_core.datasets import DatasetOption, Published, SplitOptions, check_joints_fit
+from cnp_core.errors import ParameterError
 from cnp_core.plugins import PluginLoadWarning, build_host, set_host
 from cnp_core.runs import EvalJob, evaluator_for, metric_label
 
@@ -96,6 +98,16 @@ def test_an_undeclared_dataset_is_a_warning_naming_the_plugin() -> None:
         ({"evaluators": {}}, "no evaluators"),
         ({"default_alignment": {1: "rigid"}}, "no evaluator"),
         ({"joint_names": ()}, "no joint_names"),
+        ({"options": (DatasetOption("flip", "taken by cnp"),)}, "taken by cnp"),
+        ({"options": (DatasetOption("split", "a"), DatasetOption("split", "b"))}, "repeated"),
+        ({"options": (DatasetOption("split", "x", default="c", choices=("a", "b")),)}, "default 'c' is not one of"),
+        ({"headline_option": "split"}, "not a declared option with choices"),
+        (
+            {"options": (DatasetOption("split", "x", default="a", choices=("a", "b")),), "headline_option": "split"},
+            "exactly the choices of option split",
+        ),
+        ({"default_alignment": {1: "none", 2: "none"}, "metric_names": {1: "A", 2: "B"}}, "exactly one entry"),
+        ({"published": (Published("XS", 7, 1.0),)}, "settings that are not declared"),
     ],
 )
 def test_declarations_are_checked(changes: dict[str, Any], fragment: str) -> None:
@@ -105,15 +117,19 @@ def test_declarations_are_checked(changes: dict[str, Any], fragment: str) -> Non
 
 def test_the_dataset_names_its_evaluators() -> None:
     host, _, _ = _host()
-    stock = EvalJob(variant=get_variant("XS"), data_dir=Path("."))
+    stock = EvalJob(variant=get_variant("XS"), data_dir=Path("."), dataset="h36m")
     assert evaluator_for(stock, host).name == "mpjpe"  # not the toy plugin's "none" evaluator
     assert metric_label(evaluator_for(stock, host), stock, host) == "MPJPE"
-    toy = EvalJob(variant=get_variant("XS"), data_dir=Path("."), dataset="toy14", split=stock.split.__class__(protocol=1))
+    p1 = replace(stock, split=SplitOptions.of({"protocol": 1}))
+    assert evaluator_for(p1, host).name == "pa-mpjpe" and metric_label(evaluator_for(p1, host), p1, host) == "PA MPJPE"
+    toy = EvalJob(variant=get_variant("XS"), data_dir=Path("."), dataset="toy14")
     assert evaluator_for(toy, host).name == "toy-mpjpe"
-    with pytest.raises(CnpError, match="not offered by this dataset; choose one of none"):
-        evaluator_for(EvalJob(variant=get_variant("XS"), data_dir=Path("."), dataset="toy14", alignment="rigid"), host)
-    with pytest.raises(CnpError, match="no protocol 2"):
-        evaluator_for(EvalJob(variant=get_variant("XS"), data_dir=Path("."), dataset="toy14"), host)
+    with pytest.raises(ParameterError, match="alignment 'rigid': not offered by this dataset; choose none"):
+        evaluator_for(replace(toy, alignment="rigid"), host)
+    with pytest.raises(ParameterError, match=r"protocol: not an option of this dataset \(its options: none\)"):
+        evaluator_for(replace(toy, split=SplitOptions.of({"protocol": 2})), host)
+    with pytest.raises(ParameterError, match="protocol 3: choose 1 or 2"):
+        evaluator_for(replace(stock, split=SplitOptions.of({"protocol": "3"})), host)
 
 
 def test_joint_counts_must_match_before_any_data_is_read(tmp_path: Path) -> None:
@@ -129,7 +145,7 @@ def test_joint_counts_must_match_before_any_data_is_read(tmp_path: Path) -> None
         assert runner.invoke(app, ["checkpoints", "synth", "--variant", "XS", "--out", str(ckpt)]).exit_code == 0
         args = ["eval", "--variant", "XS", "--checkpoint", str(ckpt), "--dataset", "toy14", "--data-dir", str(tmp_path / "none")]
         for result in (
-            runner.invoke(app, [*args, "--protocol", "1"]),
+            runner.invoke(app, args),
             runner.invoke(app, ["benchmark", "--variant", "XS", "--dataset", "toy14", "--iters", "1"]),
         ):
             assert result.exit_code == 1 and "predicts 18 joints but dataset toy14 has 14" in result.stderr

@@ -109,7 +109,7 @@ def job_for(data: Path, out: Path, **kw: Any) -> EvalJob:
     from cnp_core import get_variant
 
     inference = InferenceConfig(batch_size=8, workers=0, progress=False, batched_flip=False)
-    return EvalJob(variant=get_variant("XS"), data_dir=data, inference=inference, output_dir=out, **kw)
+    return EvalJob(variant=get_variant("XS"), data_dir=data, dataset="h36m", inference=inference, output_dir=out, **kw)
 
 
 @pytest.mark.slow

@@ -111,7 +111,7 @@ def test_oracle_gives_ground_truth(h36m_dir: Path, grid: int, flip: bool, protoc
     from cnp_h36m.dataset import Human36M
     from cnp_h36m.protocols import EVALUATORS
 
-    split = Human36M().load_split(h36m_dir, SplitOptions(protocol=protocol))
+    split = Human36M().load_split(h36m_dir, SplitOptions.of({"protocol": protocol}))
     coords = gt_heatmap_coords(split, grid)
     table: dict[str, np.ndarray] = {}
     patches = PatchDataset(split.image_paths, split.bboxes, (256, 256))
@@ -150,7 +150,7 @@ def test_predict_pose_recovers_camera_joints(h36m_dir: Path) -> None:
     from cnp_core.predict import PoseInput, load_image, predict_pose
     from cnp_h36m.dataset import Human36M
 
-    split = Human36M().load_split(h36m_dir, SplitOptions(protocol=2))
+    split = Human36M().load_split(h36m_dir, SplitOptions.of({"protocol": 2}))
     i = 7
     image = load_image(split.image_paths[i])
     raw = tuple(float(v) for v in split.bboxes[i])

@@ -20,14 +20,14 @@ def _copy(src: Path, dst: Path) -> Path:
 
 
 def test_split_contents(h36m_dir: Path) -> None:
-    split = Human36M().load_split(h36m_dir, SplitOptions(protocol=2, use_cache=False))
+    split = Human36M().load_split(h36m_dir, SplitOptions.of({"protocol": 2}, use_cache=False))
     assert len(split) == 120  # 2 subjects x 15 actions x 2 cameras x frames {0, 64}
     assert set(split.meta["sample_subjects"]) == {9, 11}
     assert all(int(Path(p).stem[-6:]) - 1 in (0, 64) for p in split.image_paths)
     assert sorted(set(split.actions.tolist())) == list(range(15))
     thorax = (split.joint_cam[:, 11] + split.joint_cam[:, 14]) / 2
     np.testing.assert_allclose(split.joint_cam[:, 17], thorax, atol=1e-2)
-    p1 = Human36M().load_split(h36m_dir, SplitOptions(protocol=1, use_cache=False))
+    p1 = Human36M().load_split(h36m_dir, SplitOptions.of({"protocol": 1}, use_cache=False))
     assert len(p1) == 60 and set(p1.meta["sample_subjects"]) == {11}
 
 
@@ -55,7 +55,7 @@ def test_cache_is_used_and_invalidated(h36m_dir: Path, tmp_path: Path, monkeypat
 
 
 def test_rootnet_boxes_used_as_they_are(h36m_dir: Path) -> None:
-    split = Human36M().load_split(h36m_dir, SplitOptions(bbox_source="rootnet", use_cache=False))
+    split = Human36M().load_split(h36m_dir, SplitOptions.of({"bbox": "rootnet"}, use_cache=False))
     entries = {e["image_id"]: e for e in json.loads((h36m_dir / "bbox_root/bbox_root_human36m_output.json").read_text())}
     for i in (0, 57, 119):
         entry = entries[int(split.image_ids[i])]
@@ -69,7 +69,7 @@ def test_rootnet_file_of_protocol_1_is_explained(h36m_dir: Path, tmp_path: Path)
     path = tmp_path / "p1.json"
     path.write_text(json.dumps(s11))
     with pytest.raises(DataError) as info:
-        Human36M().load_split(h36m_dir, SplitOptions(bbox_source="rootnet", bbox_root_file=path, use_cache=False))
+        Human36M().load_split(h36m_dir, SplitOptions.of({"bbox": "rootnet", "bbox_root": path}, use_cache=False))
     message = str(info.value)
     assert "lacks 60 of 120 image ids" in message and "subject 9: 60" in message
     assert "Protocol 1 file" in message and "--protocol 1" in message
@@ -113,12 +113,13 @@ def test_missing_and_corrupt_images_fail_clearly(h36m_dir: Path, tmp_path: Path)
 
 def test_data_check_lists_problems(h36m_dir: Path, tmp_path: Path) -> None:
     from cnp_h36m.check import check_folder
+    from cnp_h36m.options import H36MOptions
 
-    assert check_folder(h36m_dir, SplitOptions()) == []
+    assert check_folder(h36m_dir, H36MOptions()) == []
     data = _copy(h36m_dir, tmp_path / "H")
     split = Human36M().load_split(data, SplitOptions(use_cache=False))
     Path(split.image_paths[0]).unlink()
     Path(split.image_paths[1]).write_bytes(b"garbage")
-    problems = check_folder(data, SplitOptions())
+    problems = check_folder(data, H36MOptions())
     assert any(p.startswith("missing image") and split.image_paths[0] in p for p in problems)
     assert any(p.startswith("not a JPEG/PNG image") and split.image_paths[1] in p for p in problems)

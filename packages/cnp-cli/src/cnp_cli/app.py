@@ -61,6 +61,7 @@ def add_plugin_commands() -> None:
     from cnp_core.plugins import PluginLoadWarning, get_host
 
     host = get_host()
+    _add_dataset_options(host)
     for impl in host.pm.hook.cnp_register_commands.get_hookimpls():  # load order
         try:
             impl.function(app=app)
@@ -70,6 +71,24 @@ def add_plugin_commands() -> None:
                 PluginLoadWarning,
                 stacklevel=2,
             )
+
+
+def _add_dataset_options(host: Any) -> None:
+    """``cnp eval`` gains the options every registered dataset declares (``--protocol``, ...)."""
+    import warnings
+
+    from cnp_cli.commands import eval as eval_cmd
+    from cnp_core.plugins import PluginLoadWarning
+
+    try:
+        datasets = [(entry.name, entry.obj.info) for entry in host.registry("dataset").entries()]
+    except Exception as exc:  # the datasets' plugins failed: eval keeps its own options
+        warnings.warn(f"cnp datasets could not be listed: {type(exc).__name__}: {exc}", PluginLoadWarning, stacklevel=2)
+        return
+    command = eval_cmd.with_dataset_options(eval_cmd.eval_command, datasets)
+    for info in app.registered_commands:
+        if info.name == "eval":
+            info.callback = command
 
 
 def _interrupt_on_sigterm() -> None:

@@ -75,14 +75,20 @@ def _variants(runs: Sequence[Run]) -> list[str]:
     return _table(("variant", "backbone", "depths", "dims", "head", "heatmap", "params (M)", "GMACs"), rows)
 
 
-def _plot_path(out: Path, protocol: Any, metric: Any, alignment: Any) -> Path:
-    return out.with_name(f"{out.stem}_{_slug(f'p{protocol} {metric} {alignment}')}.png")
+def _plot_path(out: Path, setting: str, metric: Any, alignment: Any) -> Path:
+    return out.with_name(f"{out.stem}_{_slug(f'{setting} {metric} {alignment}')}.png")
+
+
+def _other_options(row: dict[str, Any], setting: str) -> str:
+    """The run's dataset options besides its headline setting (Human3.6M: the boxes), or ``-``."""
+    shown = [str(v) for k, v in row["options"].items() if v is not None and f"{k} {v}" != setting]
+    return ", ".join(shown) or "-"
 
 
 def build_report(
     runs: Sequence[Run], out: Path, *, baseline: str | None = None, title: str | None = None, force: bool = False
 ) -> dict[str, Any]:
-    """Write ``out`` (Markdown) and one PNG per protocol/metric group beside it; returns what was written.
+    """Write ``out`` (Markdown) and one PNG per setting/metric group beside it; returns what was written.
 
     Files there that cnp did not write are refused before anything is written, unless ``force``.
     """
@@ -93,18 +99,18 @@ def build_report(
     for run in runs:
         groups.setdefault(setting(run.record), []).append(run)
     claim_output(out, force=force, owned=written_by_cnp)
-    for _, protocol, metric, alignment in groups:
-        claim_output(_plot_path(out, protocol, metric, alignment), force=force, owned=drawn_by_cnp)
+    for _, setting_words, metric, alignment in groups:
+        claim_output(_plot_path(out, setting_words, metric, alignment), force=force, owned=drawn_by_cnp)
     lines = [MARKER, f"# {title or 'ConvNeXtPose evaluation report'}", ""]
     lines.append(f"Generated {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC by `cnp report` from {len(runs)} run(s).")
     lines += ["", "## Environment", "", *_environment(runs), "", "## Variants", "", *_variants(runs), ""]
     plots: list[str] = []
     paper_rows = []
-    for (dataset, protocol, metric, alignment), members in groups.items():
+    for (dataset, setting_words, metric, alignment), members in groups.items():
         base = baseline if baseline and any(baseline in (r.label, str(r.record["variant"])) for r in members) else None
         comparison = compare_runs(members, baseline=base)
-        heading = f"{dataset} Protocol {protocol}: {metric} ({alignment} alignment)"
-        plot = _plot_path(out, protocol, metric, alignment)
+        heading = f"{dataset} {setting_words}: {metric} ({alignment} alignment)".replace(" :", ":")
+        plot = _plot_path(out, setting_words, metric, alignment)
         comparison_plot(comparison, plot)
         plots.append(str(plot))
         lines += [f"## {heading}", "", f"Baseline: `{comparison['baseline']}`.", ""]
@@ -113,7 +119,7 @@ def build_report(
                 f"`{r['label']}`",
                 r["variant"],
                 "-" if r["epoch"] is None else r["epoch"],
-                r["bbox_source"] or "-",
+                _other_options(r, setting_words),
                 {True: "on", False: "off"}.get(r["flip"], "-"),
                 r["num_samples"] or "-",
                 fmt_mm(r["total_mm"]),
@@ -123,7 +129,7 @@ def build_report(
             )
             for r in comparison["rows"]
         ]
-        header = ("run", "variant", "epoch", "boxes", "flip", "samples", "total mm", "action mean mm", "Δ base mm", "Δ base %")
+        header = ("run", "variant", "epoch", "options", "flip", "samples", "total mm", "action mean mm", "Δ base mm", "Δ base %")
         lines += _table(header, rows)
         lines += ["", f"Per action ({metric}, mm):", ""]
         action_rows = [(a, *(fmt_mm(r["per_action_mm"].get(a)) for r in comparison["rows"])) for a in comparison["actions"]]
@@ -133,7 +139,7 @@ def build_report(
         paper_rows += [
             (
                 r["variant"],
-                f"P{protocol} {metric}",
+                f"{setting_words} {metric}".strip(),
                 f"`{r['label']}`",
                 fmt_mm(r["total_mm"]),
                 fmt_mm(r["paper_mm"]),
@@ -146,7 +152,7 @@ def build_report(
     lines += _table(("variant", "metric", "run", "ours mm", "paper mm", "Δ mm", "source"), paper_rows)
     lines += [
         "",
-        "`-`: no figure was published for that variant and protocol. Runs with random weights or synthetic",
+        "`-`: no figure was published for that variant and setting. Runs with random weights or synthetic",
         "data check the pipeline only and are not comparable to published figures.",
         "",
     ]

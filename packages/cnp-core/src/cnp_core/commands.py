@@ -1,7 +1,7 @@
 """For commands a plugin adds through ``cnp_register_commands(app)``: the CLI's error conventions.
 
 :func:`print_json` writes a ``--json`` document. A command decorated with :func:`user_errors` turns every :class:`cnp_core.CnpError` into one
-``error: ...`` line on stderr and exit code 1 (``CNP_DEBUG=1``: the traceback), and Ctrl-C or
+``error: ...`` line (a :class:`cnp_core.ParameterError` names the ``--flag``) on stderr and exit code 1 (``CNP_DEBUG=1``: the traceback), and Ctrl-C or
 SIGTERM into ``error: interrupted ...`` and exit code 130. Typer is imported on use.
 """
 
@@ -34,6 +34,11 @@ def print_json(data: Any) -> None:
     sys.stdout.flush()
 
 
+def as_flag(parameter: str) -> str:
+    """A library parameter as the command line spells it: ``batch_size`` -> ``--batch-size``."""
+    return "--" + parameter.replace("_", "-")
+
+
 def user_errors(func: F) -> F:
     """Turn errors the user can fix into one stderr line and exit code 1 (CNP_DEBUG=1: traceback)."""
 
@@ -41,7 +46,7 @@ def user_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         import typer
 
-        from cnp_core.errors import CnpError
+        from cnp_core.errors import CnpError, ParameterError
 
         try:
             return func(*args, **kwargs)
@@ -50,11 +55,11 @@ def user_errors(func: F) -> F:
         except CnpError as exc:
             if os.environ.get("CNP_DEBUG"):
                 raise
-            raise fail(str(exc)) from None
+            raise fail(exc.render(as_flag) if isinstance(exc, ParameterError) else str(exc)) from None
         except KeyboardInterrupt:
             raise fail("interrupted; finished results were kept, nothing half-written remains", 130) from None
 
     return wrapper  # type: ignore[return-value]
 
 
-__all__ = ["fail", "print_json", "user_errors"]
+__all__ = ["as_flag", "fail", "print_json", "user_errors"]

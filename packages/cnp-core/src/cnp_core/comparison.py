@@ -13,9 +13,7 @@ from cnp_core.errors import CnpError, DataError, UnknownNameError
 from cnp_core.plugins import PluginHost, registry
 
 METRICS_FILE = "metrics.json"
-REQUIRED_FIELDS = ("variant", "protocol", "metric", "alignment", "total_mm", "per_action_mm")
-# The paper reports Protocol 2 without alignment and Protocol 1 with rigid alignment.
-PAPER_FIELDS = {(2, "none"): "mpjpe_p2_mm", (1, "rigid"): "pa_mpjpe_p1_mm"}
+REQUIRED_FIELDS = ("variant", "dataset", "metric", "alignment", "total_mm", "per_action_mm")
 
 
 @dataclass(frozen=True)
@@ -73,21 +71,27 @@ def _check_numbers(record: dict[str, Any], file: Path) -> None:
 
 
 def paper_number(record: dict[str, Any], host: PluginHost | None = None) -> tuple[float | None, str]:
-    """The published figure for the run's variant and protocol, and its source ((None, "") if none)."""
-    key = PAPER_FIELDS.get((int(record["protocol"]), str(record["alignment"])))
-    if key is None or record.get("dataset", "h36m") != "h36m":
-        return None, ""
+    """The published figure the run's dataset declares for its variant and setting, with its source
+    ((None, "") if none, or if the run measured another metric than the setting's headline)."""
     try:
-        variant = registry("variant", host).get(str(record["variant"]))
+        info = registry("dataset", host).get(str(record["dataset"])).info
     except UnknownNameError:
         return None, ""
-    value = getattr(variant.paper, key)
-    return (None, "") if value is None else (float(value), variant.paper.source)
+    values = {o.name: record.get(o.name, o.default) for o in info.options}
+    if str(record["alignment"]) != info.headline(values)[0]:
+        return None, ""
+    published = info.published_for(str(record["variant"]), info.setting(values))
+    return (None, "") if published is None else (float(published.mm), published.source)
+
+
+def describe_setting(record: dict[str, Any]) -> str:
+    """The run's headline setting in words (``protocol 2``), or ``""``."""
+    return " ".join(f"{k} {v}" for k, v in (record.get("setting") or {}).items())
 
 
 def setting(record: dict[str, Any]) -> tuple[Any, ...]:
-    """What must agree for two runs to be compared: dataset, protocol, metric and alignment."""
-    return (record.get("dataset", "h36m"), record["protocol"], record["metric"], record["alignment"])
+    """What must agree for two runs to be compared: dataset, headline setting, metric and alignment."""
+    return (record["dataset"], describe_setting(record), record["metric"], record["alignment"])
 
 
 def check_comparable(runs: Sequence[Run], allow_mixed: bool = False) -> None:
@@ -95,7 +99,8 @@ def check_comparable(runs: Sequence[Run], allow_mixed: bool = False) -> None:
     settings = {setting(r.record) for r in runs}
     if len(settings) > 1 and not allow_mixed:
         described = "; ".join(
-            f"{r.label}: protocol {r.record['protocol']} {r.record['metric']} ({r.record['alignment']} alignment)" for r in runs
+            f"{r.label}: {r.record['dataset']} {describe_setting(r.record)} {r.record['metric']} ({r.record['alignment']} alignment)"
+            for r in runs
         )
         raise CnpError(f"runs measure different things ({described}); compare like with like, or pass --allow-mixed")
 
@@ -146,11 +151,11 @@ def compare_runs(
                 "path": str(run.path),
                 "variant": r["variant"],
                 "epoch": r.get("epoch"),
-                "dataset": r.get("dataset", "h36m"),
-                "protocol": r["protocol"],
+                "dataset": r["dataset"],
+                "setting": describe_setting(r),
+                "options": {k: r.get(k) for k in r.get("dataset_options", ())},
                 "metric": r["metric"],
                 "alignment": r["alignment"],
-                "bbox_source": r.get("bbox_source"),
                 "flip": r.get("flip"),
                 "num_samples": r.get("num_samples"),
                 "total_mm": total,
@@ -166,4 +171,4 @@ def compare_runs(
     return {"baseline": runs[base].label, "mixed": len({setting(r.record) for r in runs}) > 1, "actions": actions, "rows": rows}
 
 
-__all__ = ["Run", "check_comparable", "compare_runs", "load_run", "paper_number", "pick_baseline"]
+__all__ = ["Run", "check_comparable", "compare_runs", "describe_setting", "load_run", "paper_number", "pick_baseline"]

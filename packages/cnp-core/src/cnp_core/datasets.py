@@ -9,7 +9,51 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from cnp_core.errors import CnpError, PluginError
+from cnp_core.errors import CnpError, ParameterError, PluginError
+
+
+@dataclass(frozen=True)
+class DatasetOption:
+    """One setting a dataset accepts when it builds a split (``cnp eval --NAME VALUE``).
+
+    ``choices`` lists the allowed values (empty: any value ``type`` accepts); ``type`` turns a
+    command-line string into a value (``int``, ``str``, ``pathlib.Path``); ``tag`` prefixes the value
+    in run folder names (``p`` -> ``p2``); options without choices never appear in names.
+    """
+
+    name: str
+    help: str
+    default: Any = None
+    choices: tuple[Any, ...] = ()
+    type: Callable[[str], Any] = str
+    tag: str = ""
+
+    def parse(self, value: Any) -> Any:
+        """``value`` (a string from the command line, or already typed) checked against the declaration."""
+        if isinstance(value, str) and self.type is not str:
+            try:
+                value = self.type(value)
+            except (TypeError, ValueError):
+                raise ParameterError(self.name, value, self._expected()) from None
+        if self.choices and value not in self.choices:
+            raise ParameterError(self.name, value, self._expected())
+        return value
+
+    def _expected(self) -> str:
+        if self.choices:
+            return "choose " + " or ".join(map(str, self.choices))
+        return f"expected a {getattr(self.type, '__name__', 'value')}"
+
+
+@dataclass(frozen=True)
+class Published:
+    """A published result: ``variant`` scored ``mm`` on the setting ``setting`` (a value of the
+    dataset's ``headline_option``) with that setting's headline metric; ``source`` says where."""
+
+    variant: str
+    setting: Any
+    mm: float
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -20,10 +64,15 @@ class DatasetInfo:
     - ``flip_pairs``: (left, right) joint indices the flip test swaps (``()`` only for a joint set
       with no sides; a wrong list gives wrong numbers, so it must be declared);
     - ``root_index``: the joint subtracted to make poses root-relative;
-    - ``skeleton``: bones (index pairs) for drawings;
     - ``evaluators``: alignment (``none``, ``rigid``, ...) -> registered evaluator name: the only
       evaluators that may score this dataset;
-    - ``default_alignment`` / ``metric_names``: per protocol, the headline metric's alignment and label;
+    - ``options``: the :class:`DatasetOption` settings its splits accept (``cnp eval --NAME``);
+    - ``headline_option``: the option whose value picks the headline metric (``""``: none, then
+      ``default_alignment`` and ``metric_names`` hold one entry, under any key);
+    - ``default_alignment`` / ``metric_names``: per value of the headline option, the headline
+      metric's alignment and label;
+    - ``skeleton``: bones (index pairs) for drawings;
+    - ``published``: :class:`Published` results that runs are compared with;
     - ``demo``: writes a small synthetic dataset into an empty folder, for ``cnp eval --demo`` (optional);
     - ``result_files``: ``(split, result) -> {file name: JSON-ready data}``, the dataset's own result
       files written into every run folder beside ``metrics.json`` (optional).
@@ -33,13 +82,28 @@ class DatasetInfo:
     flip_pairs: tuple[tuple[int, int], ...]
     root_index: int
     evaluators: Mapping[str, str]
-    default_alignment: Mapping[int, str]
-    metric_names: Mapping[int, str]
+    default_alignment: Mapping[Any, str]
+    metric_names: Mapping[Any, str]
+    options: tuple[DatasetOption, ...] = ()
+    headline_option: str = ""
     skeleton: tuple[tuple[int, int], ...] = ()
+    published: tuple[Published, ...] = ()
     demo: Callable[[Path], Any] | None = None
     result_files: Callable[[Any, Any], Mapping[str, Any]] | None = None
 
     def __post_init__(self) -> None:
+        problems = self._joint_problems() + self._option_problems()
+        if not self.evaluators:
+            problems.append("no evaluators")
+        unknown = sorted({a for a in self.default_alignment.values() if a not in self.evaluators})
+        if unknown:
+            problems.append(f"default alignment(s) {', '.join(unknown)} have no evaluator")
+        if set(self.metric_names) != set(self.default_alignment):
+            problems.append("metric_names and default_alignment must have the same keys")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    def _joint_problems(self) -> list[str]:
         n = len(self.joint_names)
         problems = []
         if n == 0:
@@ -52,23 +116,68 @@ class DatasetInfo:
             problems.append("a joint appears in two flip pairs (or is paired with itself)")
         if not 0 <= self.root_index < n:
             problems.append(f"root_index {self.root_index} outside 0..{n - 1}")
-        if not self.evaluators:
-            problems.append("no evaluators")
-        unknown = sorted({a for a in self.default_alignment.values() if a not in self.evaluators})
-        if unknown:
-            problems.append(f"default alignment(s) {', '.join(unknown)} have no evaluator")
-        if set(self.metric_names) != set(self.default_alignment):
-            problems.append("metric_names and default_alignment must name the same protocols")
-        if problems:
-            raise ValueError("; ".join(problems))
+        return problems
+
+    def _option_problems(self) -> list[str]:
+        problems = []
+        names = [o.name for o in self.options]
+        bad = [n for n in names if not n.isidentifier() or n in RESERVED_OPTION_NAMES or names.count(n) > 1]
+        if bad:
+            problems.append(
+                f"option name(s) {', '.join(sorted(set(bad)))} are repeated, not identifiers, or taken by cnp "
+                f"({', '.join(sorted(RESERVED_OPTION_NAMES))})"
+            )
+        for option in self.options:
+            if option.choices and option.default not in option.choices:
+                problems.append(f"option {option.name}: default {option.default!r} is not one of its choices")
+        if self.headline_option:
+            headline = next((o for o in self.options if o.name == self.headline_option), None)
+            if headline is None or not headline.choices:
+                problems.append(f"headline_option {self.headline_option!r} is not a declared option with choices")
+            elif set(self.default_alignment) != set(headline.choices):
+                problems.append(f"default_alignment must name exactly the choices of option {self.headline_option}")
+        elif len(self.default_alignment) != 1:
+            problems.append("without a headline_option, default_alignment and metric_names hold exactly one entry")
+        settings = set(self.default_alignment)
+        stray = [p for p in self.published if p.setting not in settings]
+        if stray:
+            problems.append(f"published results for settings that are not declared: {stray[0].setting!r}")
+        return problems
+
+    def option(self, name: str) -> DatasetOption:
+        """The declared option ``name``."""
+        for option in self.options:
+            if option.name == name:
+                return option
+        offered = ", ".join(o.name for o in self.options) or "none"
+        raise ParameterError(name, None, f"not an option of this dataset (its options: {offered})")
+
+    def resolve(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """Every declared option's value: ``given`` (parsed and checked) or the default."""
+        for name in given:
+            self.option(name)
+        return {o.name: o.parse(given[o.name]) if given.get(o.name) is not None else o.default for o in self.options}
+
+    def headline(self, values: Mapping[str, Any]) -> tuple[str, str]:
+        """(alignment, metric label) of the headline metric for resolved option ``values``."""
+        key = values.get(self.headline_option) if self.headline_option else next(iter(self.default_alignment))
+        return self.default_alignment[key], self.metric_names[key]
+
+    def setting(self, values: Mapping[str, Any]) -> Any:
+        """The value that selects the headline metric (None without a headline option)."""
+        return values.get(self.headline_option) if self.headline_option else None
+
+    def published_for(self, variant: str, setting: Any) -> Published | None:
+        """The published result of ``variant`` at ``setting``, if one was declared."""
+        return next((p for p in self.published if p.variant == variant and p.setting == setting), None)
 
     def evaluator_name(self, alignment: str) -> str:
         """The registered evaluator that scores this dataset with ``alignment``."""
         try:
             return self.evaluators[alignment]
         except KeyError:
-            raise CnpError(
-                f"alignment {alignment!r} is not offered by this dataset; choose one of {', '.join(self.evaluators)}"
+            raise ParameterError(
+                "alignment", alignment, f"not offered by this dataset; choose {' or '.join(self.evaluators)}"
             ) from None
 
 
@@ -83,6 +192,36 @@ def dataset_info(dataset: Any, name: str, plugin: str) -> DatasetInfo:
     return info
 
 
+# Names a dataset option cannot take: cnp's own ``cnp eval`` parameters.
+RESERVED_OPTION_NAMES = frozenset(
+    {
+        "variant",
+        "checkpoint",
+        "model_dir",
+        "epochs",
+        "data_dir",
+        "flip",
+        "alignment",
+        "batch_size",
+        "workers",
+        "device",
+        "output",
+        "optimize",
+        "dataset",
+        "json_out",
+        "demo",
+        "resume",
+        "backend",
+        "model",
+        "force",
+        "verbose",
+        "exclude",
+        "bootstrap",
+        "seed",
+    }
+)
+
+
 def check_joints_fit(variant: Any, info: DatasetInfo, dataset: str) -> None:
     """Before any data is read: the variant's output joints must be the dataset's joints."""
     if int(variant.joint_num) != len(info.joint_names):
@@ -94,14 +233,26 @@ def check_joints_fit(variant: Any, info: DatasetInfo, dataset: str) -> None:
 
 @dataclass(frozen=True)
 class SplitOptions:
-    """How to build a test split. ``bbox_source`` is ``gt`` or ``rootnet``."""
+    """How to build a test split: the dataset's own option ``values`` (see :class:`DatasetOption`;
+    what is not given takes the declared default) and the input size and cache."""
 
-    protocol: int = 2
-    bbox_source: str = "gt"
-    bbox_root_file: Path | None = None
+    values: tuple[tuple[str, Any], ...] = ()
     input_shape: tuple[int, int] = (256, 256)
     cache_dir: Path | None = None
     use_cache: bool = True
+
+    @classmethod
+    def of(cls, values: Mapping[str, Any] | None = None, **settings: Any) -> SplitOptions:
+        """``SplitOptions.of({"protocol": 1}, use_cache=False)``."""
+        return cls(values=tuple(sorted((values or {}).items())), **settings)
+
+    @property
+    def given(self) -> dict[str, Any]:
+        return dict(self.values)
+
+    def resolved(self, info: DatasetInfo) -> SplitOptions:
+        """These options with every declared option of ``info`` parsed and defaulted."""
+        return replace(self, values=tuple(sorted(info.resolve(self.given).items())))
 
 
 @dataclass(frozen=True)
@@ -109,7 +260,7 @@ class EvalSplit:
     """Columns of one test split, aligned by sample index.
 
     ``bboxes`` are the [x, y, w, h] boxes that are cropped and used to map predictions back;
-    ``root_cam`` is the root position whose depth places the prediction (GT or RootNet);
+    ``root_cam`` is the root position whose depth places the prediction (ground truth or an estimate);
     ``joint_cam`` the ground truth in camera millimetres (root not yet subtracted).
     """
 

@@ -3,11 +3,30 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 
 class CnpError(Exception):
     """Base class of every error caused by input the user controls."""
+
+
+class ParameterError(CnpError, ValueError):
+    """A bad value for one named parameter of a library call.
+
+    The message names the parameter as the library spells it (``epochs '7-x': use N, N-M ...``);
+    :meth:`render` spells it another way, which is how the CLI shows the matching ``--flag``.
+    """
+
+    def __init__(self, parameter: str, value: Any, problem: str) -> None:
+        self.parameter = parameter
+        self.value = value
+        self.problem = problem
+        super().__init__(self.render(str))
+
+    def render(self, spell: Callable[[str], str]) -> str:
+        shown = "" if self.value is None else f" {self.value!r}" if isinstance(self.value, str) else f" {self.value}"
+        return f"{spell(self.parameter)}{shown}: {self.problem}"
 
 
 class UnknownNameError(CnpError, KeyError):

@@ -13,7 +13,6 @@ import os
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 import pluggy
@@ -85,13 +84,12 @@ class PluginHost:
     def __init__(self, pm: pluggy.PluginManager, infos: dict[str, PluginInfo]) -> None:
         self.pm = pm
         self.infos = infos
+        self._filled: dict[str, Registry[Any]] = {}
 
-    @cached_property
+    @property
     def registries(self) -> dict[str, Registry[Any]]:
-        registries: dict[str, Registry[Any]] = {kind: Registry(kind) for kind in REGISTER_HOOKS}
-        for kind, hook_name in REGISTER_HOOKS.items():
-            self._fill(registries[kind], hook_name, kind)
-        return registries
+        """Every registry, filled (each kind's hook runs once, on first use of that kind)."""
+        return {kind: self.registry(kind) for kind in REGISTER_HOOKS}
 
     def _fill(self, registry: Registry[Any], hook_name: str, kind: str) -> None:
         caller = getattr(self.pm.hook, hook_name)
@@ -130,8 +128,15 @@ class PluginHost:
         return bad
 
     def registry(self, kind: str) -> Registry[Any]:
-        """The registry of ``kind`` (``"variant"``, ``"head"``, ...)."""
-        return self.registries[kind]
+        """The registry of ``kind`` (``"variant"``, ``"head"``, ...), filled on first use, so a
+        command pays only for the kinds it needs (datasets without torch, for example)."""
+        if kind not in self._filled:
+            if kind not in REGISTER_HOOKS:
+                raise KeyError(kind)
+            registry: Registry[Any] = Registry(kind)
+            self._fill(registry, REGISTER_HOOKS[kind], kind)
+            self._filled[kind] = registry
+        return self._filled[kind]
 
     def plugins(self) -> list[PluginInfo]:
         """Every plugin seen, loaded or failed, after registries are filled."""

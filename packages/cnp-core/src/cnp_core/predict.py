@@ -18,7 +18,7 @@ from cnp_core.pose_math import heatmap_to_camera, heatmap_to_image
 from cnp_core.variants import Variant
 
 DEFAULT_FOCAL = (1500.0, 1500.0)  # the official demo's camera (focal length in pixels)
-BODY_AREA_MM2 = 2000.0 * 2000.0  # RootNet's real-world box area for its depth prior
+BODY_AREA_MM2 = 2000.0 * 2000.0  # real-world area of a body box, for the area depth prior
 BBOX_3D_DEPTH_MM = 2000.0
 
 
@@ -83,7 +83,7 @@ class PosePrediction:
 
 
 def estimate_root_depth(crop_box: Sequence[float], focal: Sequence[float]) -> float:
-    """RootNet's prior: the depth at which a 2 m x 2 m body box would fill ``crop_box``."""
+    """The area prior (as root-depth networks use it): the depth at which a 2 m x 2 m body box would fill ``crop_box``."""
     return math.sqrt(BODY_AREA_MM2 * focal[0] * focal[1] / (crop_box[2] * crop_box[3]))
 
 

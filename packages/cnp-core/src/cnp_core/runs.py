@@ -37,9 +37,9 @@ class EvalJob:
 
     variant: Variant
     data_dir: Path
+    dataset: str
     split: SplitOptions = field(default_factory=SplitOptions)
     inference: InferenceConfig = field(default_factory=InferenceConfig)
-    dataset: str = "h36m"
     alignment: str | None = None
     output_dir: Path = Path("output/result")
     optimize: bool = True
@@ -102,22 +102,25 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def evaluator_for(job: EvalJob, host: PluginHost | None = None) -> Any:
-    """The evaluator of ``job``: the one the dataset declares for the alignment (its protocol's default
-    unless ``job.alignment``); an evaluator another plugin registered never scores this dataset."""
+def resolve_job(job: EvalJob, host: PluginHost | None = None) -> EvalJob:
+    """``job`` with the dataset's options checked against its declaration and defaults filled in."""
     info = registry("dataset", host).get(job.dataset).info
-    alignment = job.alignment or info.default_alignment.get(job.split.protocol)
-    if alignment is None:
-        protocols = ", ".join(map(str, info.default_alignment))
-        raise CnpError(f"dataset {job.dataset} has no protocol {job.split.protocol}; choose one of {protocols}")
+    return replace(job, split=job.split.resolved(info))
+
+
+def evaluator_for(job: EvalJob, host: PluginHost | None = None) -> Any:
+    """The evaluator of ``job``: the one the dataset declares for the alignment (its
+    headline alignment unless ``job.alignment``); another plugin's evaluator never scores it."""
+    info = registry("dataset", host).get(job.dataset).info
+    alignment = job.alignment or info.headline(info.resolve(job.split.given))[0]
     return registry("evaluator", host).get(info.evaluator_name(alignment))
 
 
 def metric_label(evaluator: Any, job: EvalJob, host: PluginHost | None = None) -> str:
+    """The dataset's name for its headline metric, or the evaluator's for another alignment."""
     info = registry("dataset", host).get(job.dataset).info
-    if evaluator.alignment == info.default_alignment.get(job.split.protocol):
-        return str(info.metric_names[job.split.protocol])
-    return str(evaluator.metric)
+    alignment, label = info.headline(info.resolve(job.split.given))
+    return label if evaluator.alignment == alignment else str(evaluator.metric)
 
 
 def _stem(checkpoint: Path) -> str:
@@ -125,21 +128,24 @@ def _stem(checkpoint: Path) -> str:
     return checkpoint.name.split(".")[0] if not checkpoint.is_dir() else checkpoint.name.replace(".", "_")
 
 
-def run_name(job: EvalJob, checkpoint: Path, alignment: str, stem: str | None = None) -> str:
-    stem = stem or _stem(checkpoint)
+def run_name(job: EvalJob, checkpoint: Path, alignment: str, stem: str | None = None, host: PluginHost | None = None) -> str:
+    """``{variant}_{checkpoint}_{dataset}_{option values with choices}_{flip}[_{alignment}]``."""
+    info = registry("dataset", host).get(job.dataset).info
+    values = job.split.given
+    tags = [f"{o.tag}{values.get(o.name, o.default)}" for o in info.options if o.choices]
     flip = "flip" if job.inference.flip else "noflip"
-    name = f"{job.variant.name}_{stem}_{job.dataset}_p{job.split.protocol}_{job.split.bbox_source}_{flip}"
+    name = "_".join([job.variant.name, stem or _stem(checkpoint), job.dataset, *tags, flip])
     return name if job.alignment is None else f"{name}_{alignment}"
 
 
-def run_names(job: EvalJob, checkpoints: Sequence[Path], alignment: str) -> list[str]:
+def run_names(job: EvalJob, checkpoints: Sequence[Path], alignment: str, host: PluginHost | None = None) -> list[str]:
     """One run folder name per checkpoint, unique within the run: where two files share a name, the
     parent folder's name joins it (``runA-snapshot_70``), and where that is shared too, an index."""
-    names = [run_name(job, c, alignment) for c in checkpoints]
+    names = [run_name(job, c, alignment, host=host) for c in checkpoints]
     clashing = {n for n in names if names.count(n) > 1}
     for i, (name, path) in enumerate(zip(names, checkpoints, strict=True)):
         if name in clashing:
-            names[i] = run_name(job, path, alignment, f"{path.resolve().parent.name}-{_stem(path)}")
+            names[i] = run_name(job, path, alignment, f"{path.resolve().parent.name}-{_stem(path)}", host)
     for i, name in enumerate(names):
         if names.count(name) > 1:
             names[i] = f"{name}_{names[: i + 1].count(name)}"
@@ -214,9 +220,7 @@ def config_hash(
         "backend": source.backend,
         "variant": job.variant.to_dict(),
         **data,
-        "protocol": job.split.protocol,
-        "bbox_source": job.split.bbox_source,
-        "bbox_root_file": str(job.split.bbox_root_file),
+        "options": job.split.given,
         "evaluator": evaluator.name,
         "flip": job.inference.flip,
         "batch_size": job.inference.batch_size,
@@ -317,10 +321,11 @@ def evaluate_checkpoints(
 
     dist = distributed.current()
     dataset = registry("dataset", host).get(job.dataset)
+    job = resolve_job(job, host)
     check_joints_fit(job.variant, dataset.info, job.dataset)
     sources = list(sources) if sources is not None else verify_checkpoints(job, checkpoints, host)
     evaluator = evaluator_for(job, host)
-    names = run_names(job, [s.path for s in sources], evaluator.alignment)
+    names = run_names(job, [s.path for s in sources], evaluator.alignment, host)
     if dist.is_main:
         writable_dir(job.output_dir)
         for name in names:
@@ -363,13 +368,16 @@ def evaluate_checkpoints(
             "checkpoint_format": source.format,
             "epoch": source.epoch,
             "dataset": job.dataset,
-            "protocol": job.split.protocol,
+            **job.split.given,
+            "dataset_options": [o.name for o in dataset.info.options],
+            "setting": {dataset.info.headline_option: dataset.info.setting(job.split.given)}
+            if dataset.info.headline_option
+            else {},
             "metric": metric_label(evaluator, job, host),
             "evaluator": evaluator.name,
             **result.summary(),
             "flip": job.inference.flip,
-            "bbox_source": job.split.bbox_source,
-            "bbox_root_file": split.meta.get("bbox_root_file"),
+            "split": split.meta.get("summary", {}),
             "data_dir": str(job.data_dir),
             "elapsed_s": round(elapsed, 3),
             "images_per_s": round(len(split) / elapsed, 3) if elapsed > 0 else None,

@@ -18,12 +18,11 @@ def freeze_config(config: Mapping[str, Any]) -> ConfigItems:
 
 @dataclass(frozen=True)
 class PaperNumbers:
-    """Published figures for a variant (None where nothing was published)."""
+    """Published size figures for a variant (None where nothing was published); published accuracy
+    belongs to the dataset that measured it (``DatasetInfo.published``)."""
 
     params_m: float | None = None
     gmacs: float | None = None
-    mpjpe_p2_mm: float | None = None
-    pa_mpjpe_p1_mm: float | None = None
     source: str = ""
 
 

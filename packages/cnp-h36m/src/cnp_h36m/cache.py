@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, replace
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from cnp_core.atomic import atomic_path, write_json
-from cnp_core.datasets import EvalSplit, SplitOptions
+from cnp_core.datasets import EvalSplit
+from cnp_h36m.options import H36MOptions
 
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 _ARRAYS = ("image_ids", "bboxes", "root_cam", "joint_cam", "focal", "center", "actions")
 
 
@@ -25,9 +26,9 @@ def _stamp(path: Path) -> list[Any]:
         return [str(path), None, None]
 
 
-def cache_key(data_dir: Path, options: SplitOptions, files: list[Path]) -> str:
+def cache_key(data_dir: Path, options: H36MOptions, files: list[Path]) -> str:
     """Changes whenever an input file (size, mtime) or an option that shapes the split changes."""
-    opts = asdict(replace(options, cache_dir=None, use_cache=True))
+    opts = asdict(options)
     opts["bbox_root_file"] = str(options.bbox_root_file) if options.bbox_root_file else None
     payload = {"v": CACHE_VERSION, "dir": str(data_dir.resolve()), "options": opts, "files": [_stamp(f) for f in files]}
     return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:24]

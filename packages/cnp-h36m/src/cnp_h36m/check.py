@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cnp_core.datasets import SplitOptions
 from cnp_core.errors import DataError
 from cnp_h36m import constants as C
 from cnp_h36m.jsonio import read_json
 from cnp_h36m.layout import KINDS, annotation_file, default_bbox_root, images_dir
+from cnp_h36m.options import H36MOptions
 
 _IMAGE_FIELDS = ("id", "file_name", "width", "height", "subject", "action_idx", "subaction_idx", "cam_idx", "frame_idx")
 _ANN_FIELDS = ("id", "image_id", "bbox")
 
 
-def check_folder(data_dir: Path, options: SplitOptions, max_listed: int = 20) -> list[str]:
+def check_folder(data_dir: Path, options: H36MOptions, max_listed: int = 20) -> list[str]:
     """Problems found (empty when the folder can be evaluated with ``options``)."""
     problems: list[str] = []
     if not data_dir.is_dir():
@@ -53,7 +53,7 @@ def check_folder(data_dir: Path, options: SplitOptions, max_listed: int = 20) ->
     from cnp_h36m.dataset import Human36M
 
     try:
-        split = Human36M().load_split(data_dir, SplitOptions(**{**options.__dict__, "use_cache": False}))
+        split = Human36M().load(data_dir, options, cache_dir=None)
     except DataError as exc:
         return [str(exc)]
     missing, corrupt = [], []

@@ -76,8 +76,10 @@ def check_command(
     """Validate a folder for `cnp eval`; list exactly what is missing or malformed (exit 1 if anything)."""
     from cnp_core.datasets import SplitOptions
     from cnp_h36m.check import check_folder
+    from cnp_h36m.options import h36m_options
 
-    problems = check_folder(data_dir, SplitOptions(protocol=protocol, bbox_source=bbox, bbox_root_file=bbox_root))
+    settings = h36m_options(SplitOptions.of({"protocol": protocol, "bbox": bbox, "bbox_root": bbox_root}))
+    problems = check_folder(data_dir, settings)
     if json_out:
         print_json({"data_dir": str(data_dir), "ok": not problems, "problems": problems})
     elif not problems:

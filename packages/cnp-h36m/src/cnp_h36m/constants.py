@@ -67,4 +67,15 @@ TEST_SAMPLING = 64
 BBOX_3D_DEPTH_MM = 2000.0
 METRIC_NAMES = {1: "PA MPJPE", 2: "MPJPE"}
 DEFAULT_ALIGNMENT = {1: "rigid", 2: "none"}
+PAPER = "ConvNeXtPose, IEEE Access 2023"
+THIRD_PARTY = "third-party report (not in the paper's tables)"
+# (variant, protocol, mm, source): the published headline numbers of the built-in variants.
+PUBLISHED = (
+    ("XS", 2, 56.61, THIRD_PARTY),
+    ("S", 2, 51.80, THIRD_PARTY),
+    ("M", 2, 51.05, PAPER),
+    ("M", 1, 34.5, PAPER),
+    ("L", 2, 49.75, PAPER),
+    ("L", 1, 32.8, PAPER),
+)
 BBOX_ROOT_FILE = "bbox_root/bbox_root_human36m_output.json"

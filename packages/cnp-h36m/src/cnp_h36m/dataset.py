@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cnp_core.datasets import DatasetInfo, EvalSplit, SplitOptions
+from cnp_core.datasets import DatasetInfo, EvalSplit, Published, SplitOptions
 from cnp_core.errors import DataError
 from cnp_core.paths import default_cache_dir
 from cnp_h36m import constants as C
 from cnp_h36m.cache import cache_key, load_cached, store
 from cnp_h36m.layout import KINDS, annotation_file, default_bbox_root
+from cnp_h36m.options import OPTIONS, H36MOptions, h36m_options
 from cnp_h36m.protocols import EVALUATORS
 from cnp_h36m.split import build_split
 
@@ -27,13 +28,18 @@ class Human36M:
         evaluators={e.alignment: e.name for e in EVALUATORS},
         default_alignment=C.DEFAULT_ALIGNMENT,
         metric_names=C.METRIC_NAMES,
+        options=OPTIONS,
+        headline_option="protocol",
         skeleton=C.SKELETON,
+        published=tuple(Published(v, protocol, mm, source) for v, protocol, mm, source in C.PUBLISHED),
         demo=lambda folder: write_demo(folder),
         result_files=lambda split, result: {RESULT_FILE: result_records(split, result)},
     )
 
-    def input_files(self, data_dir: Path, options: SplitOptions) -> list[Path]:
+    def input_files(self, data_dir: Path, options: SplitOptions | H36MOptions) -> list[Path]:
         """Every file the split depends on (its cache key covers them)."""
+        if isinstance(options, SplitOptions):
+            options = h36m_options(options)
         files = [annotation_file(data_dir, s, k) for s in C.TEST_SUBJECTS.get(options.protocol, ()) for k in KINDS]
         if options.bbox_source == "rootnet":
             files.append(options.bbox_root_file or default_bbox_root(data_dir))
@@ -41,31 +47,34 @@ class Human36M:
 
     def load_split(self, data_dir: Path, options: SplitOptions) -> EvalSplit:
         """The test split; parsed once, then read from the cache in well under a second."""
-        data_dir = Path(data_dir)
+        cache_dir = (options.cache_dir or default_cache_dir()) if options.use_cache else None
+        return self.load(Path(data_dir), h36m_options(options), cache_dir)
+
+    def load(self, data_dir: Path, settings: H36MOptions, cache_dir: Path | None) -> EvalSplit:
+        """The split for typed ``settings``; cached under ``cache_dir`` (None: no cache)."""
         if data_dir.exists() and not data_dir.is_dir():
             raise DataError(
                 f"data folder {data_dir} is a file; pass the Human3.6M folder (images/, annotations/) with --data-dir"
             )
         if not data_dir.is_dir():
             raise DataError(f"data folder {data_dir} does not exist; pass --data-dir or create one with `cnp data synth`")
-        if options.bbox_source == "rootnet" and options.bbox_root_file is not None:
-            given = Path(options.bbox_root_file)
+        if settings.bbox_source == "rootnet" and settings.bbox_root_file is not None:
+            given = settings.bbox_root_file
             if given.is_dir():
                 raise DataError(f"--bbox-root {given} is a folder; pass the RootNet file (bbox_root_human36m_output.json)")
             if not given.is_file():
                 raise DataError(f"--bbox-root {given} does not exist; pass an existing RootNet file")
-        files = self.input_files(data_dir, options)
+        files = self.input_files(data_dir, settings)
         for f in files:
             if not f.is_file():
                 what = "RootNet bbox_root file" if f.suffix == ".json" and "bbox_root" in f.name else "annotation file"
                 raise DataError(f"missing {what}: {f}; check --data-dir (expected the parsed Human3.6M layout)")
-        folder = None
-        if options.use_cache:
-            folder = (options.cache_dir or default_cache_dir()) / "splits" / cache_key(data_dir, options, files)
+        folder = None if cache_dir is None else cache_dir / "splits" / cache_key(data_dir, settings, files)
+        if folder is not None:
             cached = load_cached(folder)
             if cached is not None:
                 return cached
-        split = build_split(data_dir, options)
+        split = build_split(data_dir, settings)
         if folder is not None:
             try:
                 store(folder, split)

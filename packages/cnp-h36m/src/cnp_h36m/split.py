@@ -9,13 +9,14 @@ from typing import Any
 
 import numpy as np
 
-from cnp_core.datasets import EvalSplit, SplitOptions
+from cnp_core.datasets import EvalSplit
 from cnp_core.errors import DataError
 from cnp_core.patches import process_bbox
 from cnp_core.validate import finite_rows, numbers
 from cnp_h36m import constants as C
 from cnp_h36m.jsonio import read_json
 from cnp_h36m.layout import annotation_file, default_bbox_root, images_dir
+from cnp_h36m.options import H36MOptions
 from cnp_h36m.rootnet import load_bbox_root, require_ids
 
 _ACT = re.compile(r"act_(\d+)")
@@ -57,7 +58,7 @@ def _camera(cameras: Mapping[str, Any], subject: int, cam_idx: int, path: Path) 
     )
 
 
-def _subject_samples(data_dir: Path, subject: int, options: SplitOptions) -> dict[str, list[Any]]:
+def _subject_samples(data_dir: Path, subject: int, options: H36MOptions) -> dict[str, list[Any]]:
     data_path = annotation_file(data_dir, subject, "data")
     cam_path = annotation_file(data_dir, subject, "camera")
     joint_path = annotation_file(data_dir, subject, "joint_3d")
@@ -105,7 +106,7 @@ def _subject_samples(data_dir: Path, subject: int, options: SplitOptions) -> dic
     return out
 
 
-def build_split(data_dir: Path, options: SplitOptions) -> EvalSplit:
+def build_split(data_dir: Path, options: H36MOptions) -> EvalSplit:
     """Parse only the test subjects' files and keep every 64th frame (no cache; see ``cache.py``)."""
     if options.protocol not in C.TEST_SUBJECTS:
         raise DataError(f"unknown protocol {options.protocol}; Human3.6M has protocols 1 and 2")
@@ -163,10 +164,7 @@ def build_split(data_dir: Path, options: SplitOptions) -> EvalSplit:
         eval_joints=C.EVAL_JOINTS,
         bbox_3d_depth_mm=C.BBOX_3D_DEPTH_MM,
         meta={
-            "dataset": "h36m",
-            "protocol": options.protocol,
-            "bbox_source": options.bbox_source,
-            "bbox_root_file": str(bbox_file) if bbox_file else None,
+            "summary": {"subjects": list(subjects), "bbox_root_file": str(bbox_file) if bbox_file else None},
             "subjects": list(subjects),
             "data_dir": str(data_dir),
             "file_names": list(cols["file"]),

@@ -33,8 +33,8 @@ def _variant(
 SMALL = ((3, 3, 9, 3), (48, 96, 192, 384))
 
 PUBLISHED_VARIANTS: tuple[Variant, ...] = (
-    _variant("XS", (2, 2, 6, 2), (40, 80, 160, 320), 128, 2, PaperNumbers(3.528, 0.815, 56.61, None, THIRD_PARTY)),
-    _variant("S", *SMALL, 256, 2, PaperNumbers(7.439, 1.738, 51.80, None, THIRD_PARTY)),
-    _variant("M", *SMALL, 256, 3, PaperNumbers(7.59, 2.82, 51.05, 34.5, PAPER)),
-    _variant("L", *SMALL, 512, 3, PaperNumbers(8.38, 4.30, 49.75, 32.8, PAPER)),
+    _variant("XS", (2, 2, 6, 2), (40, 80, 160, 320), 128, 2, PaperNumbers(3.528, 0.815, THIRD_PARTY)),
+    _variant("S", *SMALL, 256, 2, PaperNumbers(7.439, 1.738, THIRD_PARTY)),
+    _variant("M", *SMALL, 256, 3, PaperNumbers(7.59, 2.82, PAPER)),
+    _variant("L", *SMALL, 512, 3, PaperNumbers(8.38, 4.30, PAPER)),
 )

@@ -18,7 +18,9 @@ def compare_command(
         typer.Option(help="Baseline run: a variant name, a run folder name or a 1-based position (default: the first)."),
     ] = None,
     plot: Annotated[Path | None, typer.Option(help="Also draw per-action grouped bars and totals to this PNG.")] = None,
-    allow_mixed: Annotated[bool, typer.Option("--allow-mixed", help="Compare runs of different protocols or metrics.")] = False,
+    allow_mixed: Annotated[
+        bool, typer.Option("--allow-mixed", help="Compare runs of different settings (e.g. protocols) or metrics.")
+    ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the comparison as one JSON document on stdout.")] = False,
 ) -> None:
     """Compare evaluation runs: totals, deltas to the baseline and the paper, and all 15 actions."""
@@ -43,14 +45,14 @@ def show_comparison(comparison: dict[str, Any]) -> None:
     if comparison["mixed"]:
         err.print("[yellow]warning:[/] these runs measure different things (--allow-mixed); deltas mix metrics")
     table = Table(title=f"Runs (baseline: {comparison['baseline']})")
-    for name in ("run", "variant", "epoch", "protocol", "metric", "total mm", "Δ base mm", "Δ base %", "paper mm", "Δ paper mm"):
+    for name in ("run", "variant", "epoch", "setting", "metric", "total mm", "Δ base mm", "Δ base %", "paper mm", "Δ paper mm"):
         table.add_column(name, justify="left" if name in ("run", "variant", "metric") else "right")
     for r in rows:
         table.add_row(
             r["label"],
             str(r["variant"]),
             "-" if r["epoch"] is None else str(r["epoch"]),
-            str(r["protocol"]),
+            r["setting"] or "-",
             str(r["metric"]),
             fmt_mm(r["total_mm"]),
             fmt_mm(r["delta_mm"], signed=True),

@@ -31,15 +31,13 @@ def eval_command(
     ] = None,
     model_dir: Annotated[Path | None, typer.Option(help="Folder of snapshot_{N}.pth.tar files (with --epochs).")] = None,
     epochs: Annotated[str | None, typer.Option(help="Epoch N, inclusive range N-M, or list N,M (with --model-dir).")] = None,
-    data_dir: Annotated[Path, typer.Option(help="Human3.6M folder (images/, annotations/, bbox_root/).")] = Path("data/Human36M"),
-    protocol: Annotated[int, typer.Option(help="1: S11, PA MPJPE; 2: S9+S11, MPJPE.")] = 2,
+    data_dir: Annotated[Path, typer.Option(help="The dataset's folder (Human3.6M: images/, annotations/, bbox_root/).")] = Path(
+        "data/Human36M"
+    ),
     flip: Annotated[bool, typer.Option("--flip/--no-flip", help="Flip test (average with the mirrored image).")] = True,
-    bbox: Annotated[str, typer.Option(help="gt: ground-truth boxes and root; rootnet: RootNet boxes and root.")] = "gt",
-    bbox_root: Annotated[
-        Path | None, typer.Option(help="RootNet file (default: DATA_DIR/bbox_root/bbox_root_human36m_output.json).")
-    ] = None,
     alignment: Annotated[
-        str | None, typer.Option(help="Override the protocol's alignment: none, rigid (official P1) or similarity (scaled).")
+        str | None,
+        typer.Option(help="Override the headline metric's alignment: none, rigid (official P1) or similarity (scaled)."),
     ] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Images per batch.")] = 16,
     workers: Annotated[str, typer.Option(help="DataLoader processes, or auto.")] = "auto",
@@ -48,7 +46,7 @@ def eval_command(
     optimize: Annotated[
         bool, typer.Option("--optimize/--no-optimize", help="Inference-optimised model (same weights) or the literal one.")
     ] = True,
-    dataset: Annotated[str, typer.Option(help="Registered dataset.")] = "h36m",
+    dataset: Annotated[str, typer.Option(help="Registered dataset (`cnp plugins` lists them); its own options follow.")] = "h36m",
     json_out: Annotated[
         bool, typer.Option("--json", help="Print the list of metrics records as one JSON document on stdout.")
     ] = False,
@@ -67,8 +65,13 @@ def eval_command(
         bool, typer.Option("--force", help="Replace run folders under --output that cnp did not write (no metrics.json).")
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", help="Also say which inference rewrites applied.")] = False,
+    dataset_options: dict[str, Any] | None = None,
 ) -> None:
-    """Evaluate checkpoints on the Human3.6M test split and write metrics.json + the official result file."""
+    """Evaluate checkpoints on a dataset's test split (Human3.6M by default) and write metrics.json + its result files.
+
+    ``dataset_options`` holds the values of the dataset's declared options (``--protocol 1``); the
+    command line offers every registered dataset's options (see :func:`with_dataset_options`).
+    """
     from cnp_core import distributed, get_variant
     from cnp_core.datasets import SplitOptions
     from cnp_core.distributed import distributed_session
@@ -83,12 +86,8 @@ def eval_command(
             raise CnpError(f"--backend {backend!r}: use torch or onnxruntime")
         if (backend == "onnxruntime") != bool(model):
             raise CnpError("--backend onnxruntime goes with --model FILE.onnx (from `cnp export`), and --model needs it")
-        if bbox not in ("gt", "rootnet"):
-            raise CnpError(f"--bbox {bbox!r}: use gt or rootnet")
         if alignment is not None and alignment not in ALIGNMENTS:
             raise CnpError(f"--alignment {alignment!r}: use one of {', '.join(ALIGNMENTS)}")
-        if protocol not in (1, 2):
-            raise CnpError(f"--protocol {protocol}: Human3.6M has protocols 1 and 2")
         paths = list(checkpoint or [])
         if demo:
             from cnp_cli.demo import demo_checkpoint, demo_data, demo_root
@@ -96,7 +95,7 @@ def eval_command(
             root = demo_root()
             if dist.is_main:
                 err.print(
-                    "[bold yellow]demo:[/] synthetic Human3.6M and RANDOM weights: the numbers check the pipeline only, they say nothing about the model."
+                    f"[bold yellow]demo:[/] synthetic {dataset} data and RANDOM weights: the numbers check the pipeline only, they say nothing about the model."
                 )
             else:
                 distributed.barrier()  # wait until rank 0 has written the demo files
@@ -113,7 +112,7 @@ def eval_command(
         job = EvalJob(
             variant=spec,
             data_dir=data_dir,
-            split=SplitOptions(protocol=protocol, bbox_source=bbox, bbox_root_file=bbox_root, input_shape=spec.input_shape),
+            split=SplitOptions.of(dataset_options, input_shape=spec.input_shape),
             inference=InferenceConfig(
                 batch_size=batch_size, workers=_workers(workers), device=dist.device, flip=flip, batched_flip=optimize
             ),
@@ -151,9 +150,10 @@ def _show(record: dict[str, Any], result: Any) -> None:
 
     if record.get("resumed"):
         err.print(f"[dim]resume: {record['run_dir']} already holds these results (same configuration); skipped[/]")
+    options = ", ".join(f"{k} {record[k]}" for k in record.get("dataset_options", ()) if record.get(k) is not None)
     title = (
-        f"{record['variant']} {Path(record['checkpoint']).name} (epoch {record['epoch']}): Protocol {record['protocol']} "
-        f"{record['metric']} ({record['alignment']} alignment), {record['bbox_source']} boxes, flip {'on' if record['flip'] else 'off'}"
+        f"{record['variant']} {Path(record['checkpoint']).name} (epoch {record['epoch']}): {record['dataset']} {options}: "
+        f"{record['metric']} ({record['alignment']} alignment), flip {'on' if record['flip'] else 'off'}"
     )
     out.print(f"\n[bold]{title}[/]")
     out.print(
@@ -173,3 +173,41 @@ def _show(record: dict[str, Any], result: Any) -> None:
 
     out.print(Columns([table, joints]))
     out.print(f"{record['images_per_s']} images/s on {record['device']}; results in {record['run_dir']}")
+
+
+def with_dataset_options(command: Any, datasets: Any) -> Any:
+    """``command`` with one ``--NAME`` option per option the registered ``datasets`` declare
+    (``(name, DatasetInfo)`` pairs), help listing each one's choices and default; the values given
+    reach ``command`` as ``dataset_options`` (checked there against the chosen dataset)."""
+    import functools
+    import inspect
+
+    from cnp_core.commands import as_flag
+
+    declared: dict[str, list[tuple[str, Any]]] = {}
+    for name, info in datasets:
+        for option in info.options:
+            declared.setdefault(option.name, []).append((name, option))
+    signature = inspect.signature(command, eval_str=True)
+    params = [p for p in signature.parameters.values() if p.name != "dataset_options" and p.name not in declared]
+    extra = []
+    for option_name, owners in declared.items():
+        first = owners[0][1]
+        choices = f"; choices: {', '.join(map(str, first.choices))}" if first.choices else ""
+        default = f"; default: {first.default}" if first.default is not None else ""
+        help_text = f"{first.help} (dataset {', '.join(n for n, _ in owners)}{choices}{default})"
+        option = typer.Option(as_flag(option_name), help=help_text, show_default=False)
+        extra.append(
+            inspect.Parameter(option_name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=Annotated[str | None, option])
+        )
+
+    @functools.wraps(command)
+    def wrapper(**kwargs: Any) -> Any:
+        given = {name: kwargs.pop(name) for name in declared if kwargs.get(name) is not None}
+        for name in declared:
+            kwargs.pop(name, None)
+        return command(**kwargs, dataset_options=given)
+
+    wrapper.__signature__ = signature.replace(parameters=[*params, *extra])  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in wrapper.__signature__.parameters.values()}  # type: ignore[attr-defined]
+    return wrapper

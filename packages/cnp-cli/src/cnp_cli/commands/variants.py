@@ -33,11 +33,25 @@ def variant_row(v: Any, plugin: str | None = None) -> dict[str, Any]:
         "joint_num": v.joint_num,
         "params_m": round(count_params(model) / 1e6, 3),
         "gmacs": round(count_gmacs(model, v.input_shape), 3),
-        "paper_mpjpe_p2_mm": v.paper.mpjpe_p2_mm,
-        "paper_pa_mpjpe_p1_mm": v.paper.pa_mpjpe_p1_mm,
         "paper_source": v.paper.source,
+        "published": published_results(v.name),
         "plugin": plugin,
     }
+
+
+def published_results(variant: str) -> list[dict[str, Any]]:
+    """What every registered dataset declares as published for ``variant``: one row per setting."""
+    from cnp_core import get_host
+
+    rows = []
+    for entry in get_host().registry("dataset").entries():
+        info = entry.obj.info
+        for p in info.published:
+            if p.variant == variant:
+                metric = info.metric_names[p.setting]
+                setting = {info.headline_option: p.setting} if info.headline_option else {}
+                rows.append({"dataset": entry.name, "setting": setting, "metric": metric, "mm": p.mm, "source": p.source})
+    return rows
 
 
 def variant_rows() -> list[dict[str, Any]]:
@@ -45,6 +59,12 @@ def variant_rows() -> list[dict[str, Any]]:
     from cnp_core import get_host
 
     return [variant_row(entry.obj, entry.plugin) for entry in get_host().registry("variant").entries()]
+
+
+def _published(rows: list[dict[str, Any]]) -> str:
+    """``h36m protocol 2 MPJPE 51.05; ...``, or ``-``."""
+    words = [" ".join([r["dataset"], *(f"{k} {v}" for k, v in r["setting"].items()), r["metric"], str(r["mm"])]) for r in rows]
+    return "; ".join(words) or "-"
 
 
 def _fmt(x: object) -> str:
@@ -73,14 +93,13 @@ def variants_command(
         "depth",
         "params",
         "GMACs",
-        "paper P2 MPJPE",
-        "paper P1 PA",
+        "published (mm)",
         "plugin",
     ):
         table.add_column(col)
     for r in rows:
         if "error" in r:
-            table.add_row(r["name"], "-", "-", r["head"], *("-" for _ in range(7)), r["plugin"])
+            table.add_row(r["name"], "-", "-", r["head"], *("-" for _ in range(6)), r["plugin"])
             continue
         table.add_row(
             r["name"],
@@ -92,8 +111,7 @@ def variants_command(
             str(r["depth_dim"]),
             f"{r['params_m']:.3f}M",
             f"{r['gmacs']:.3f}",
-            _fmt(r["paper_mpjpe_p2_mm"]),
-            _fmt(r["paper_pa_mpjpe_p1_mm"]),
+            _published(r["published"]),
             r["plugin"],
         )
     out.print(table)

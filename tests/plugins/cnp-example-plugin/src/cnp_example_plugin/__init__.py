@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from cnp_core import DatasetInfo, PaperNumbers, Variant, freeze_config, hookimpl
+from cnp_h36m.options import OPTIONS as H36M_OPTIONS
 
 XS_WIDE = Variant(
     name="XS-wide",
@@ -134,6 +135,8 @@ class Human36M14:
         evaluators={"none": "mpjpe-14"},
         default_alignment={1: "none", 2: "none"},
         metric_names={1: "MPJPE-14", 2: "MPJPE-14"},
+        options=H36M_OPTIONS,  # the same splits as h36m: --protocol, --bbox, --bbox-root
+        headline_option="protocol",
         skeleton=SKELETON_14,
         demo=_write_demo,
         result_files=lambda split, result: {"poses_14.json": result.poses_mm.round(3).tolist()},

@@ -308,3 +308,20 @@ def test_eval_offers_the_declared_options_and_names_the_flag_in_errors(h36m_dir:
     ):
         result = runner.invoke(app, [*args, *extra])
         assert result.exit_code == 1 and result.stderr.strip() == message
+
+
+def test_library_errors_name_the_parameter_and_the_cli_the_flag(h36m_dir: Path, tmp_path: Path) -> None:
+    from cnp_core.engine import resolve_device
+    from cnp_core.errors import ParameterError
+    from cnp_core.runs import parse_epochs
+
+    with pytest.raises(ParameterError, match=r"^epochs '7-x': use N, N-M") as caught:
+        parse_epochs("7-x")
+    assert caught.value.parameter == "epochs" and caught.value.value == "7-x"
+    with pytest.raises(ParameterError, match=r"^device 'tpu': use auto, cpu, cuda or cuda:N"):
+        resolve_device("tpu")
+    dump = tmp_path / "dump"
+    dump.mkdir()
+    args = ("--model-dir", str(dump), "--epochs", "7-x", "--data-dir", str(h36m_dir))
+    assert_one_error(run("eval", "--variant", "XS", *args), "--epochs '7-x': use N, N-M")
+    assert_one_error(run("benchmark", "--variant", "XS", "--device", "tpu"), "--device 'tpu': use auto, cpu, cuda or cuda:N")

@@ -156,13 +156,13 @@ def benchmark_variant(
 
 def parse_sizes(spec: str | Sequence[int]) -> tuple[int, ...]:
     """``"1,16"`` -> (1, 16); every size must be a positive integer."""
-    from cnp_core.errors import CnpError
+    from cnp_core.errors import ParameterError
 
     parts = spec.split(",") if isinstance(spec, str) else [str(s) for s in spec]
     sizes = []
     for part in parts:
         if not part.strip().isdigit() or int(part) < 1:
-            raise CnpError(f"--batch-size {spec!r}: use positive integers separated by commas, e.g. 1,16")
+            raise ParameterError("batch_size", spec, "use positive integers separated by commas, e.g. 1,16")
         sizes.append(int(part))
     return tuple(sizes)
 

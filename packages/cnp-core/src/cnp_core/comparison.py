@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cnp_core.errors import CnpError, DataError, UnknownNameError
+from cnp_core.errors import CnpError, DataError, ParameterError, UnknownNameError
 from cnp_core.plugins import PluginHost, registry
 
 METRICS_FILE = "metrics.json"
@@ -119,7 +119,7 @@ def pick_baseline(runs: Sequence[Run], baseline: str | None) -> int:
         return by_variant[0]
     if len(by_variant) > 1:
         names = ", ".join(runs[i].label for i in by_variant)
-        raise CnpError(f"--baseline {baseline!r} matches several runs ({names}); name one run folder instead")
+        raise ParameterError("baseline", baseline, f"matches several runs ({names}); name one run folder instead")
     raise UnknownNameError("baseline", baseline, [r.label for r in runs] + sorted({str(r.record["variant"]) for r in runs}))
 
 

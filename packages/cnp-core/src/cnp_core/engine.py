@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from cnp_core.errors import DataError
+from cnp_core.errors import DataError, ParameterError
 from cnp_core.patches import crop_patch, normalize, read_image
 
 
@@ -42,7 +42,7 @@ def resolve_device(spec: str = "auto") -> torch.device:
     try:
         device = torch.device(spec)
     except RuntimeError:
-        raise CnpError(f"unknown --device {spec!r}; use auto, cpu, cuda or cuda:N") from None
+        raise ParameterError("device", spec, "use auto, cpu, cuda or cuda:N") from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise CnpError(f"--device {spec}: CUDA is not available on this machine; use --device cpu or auto")
     return device

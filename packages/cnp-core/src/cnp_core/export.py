@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from cnp_core.atomic import atomic_path
-from cnp_core.errors import CnpError
+from cnp_core.errors import CnpError, ParameterError
 from cnp_core.variants import Variant
 
 FORMATS = ("onnx", "torchscript")
@@ -68,7 +68,7 @@ def exportable(model: nn.Module, optimize: bool = True) -> nn.Module:
 def export_model(model: nn.Module, variant: Variant, out: str | Path, options: ExportOptions = ExportOptions()) -> dict[str, Any]:
     """Write ``model`` (a loaded PoseModel) to ``out`` atomically; returns the metadata record."""
     if options.format not in FORMATS:
-        raise CnpError(f"--format {options.format!r}: use {' or '.join(FORMATS)}")
+        raise ParameterError("format", options.format, f"use {' or '.join(FORMATS)}")
     form = exportable(copy.deepcopy(model).cpu().eval(), options.optimize)  # the caller's model stays where it is
     example = torch.zeros(options.batch_size or 2, 3, *variant.input_shape)
     meta = export_metadata(variant, options)

@@ -23,7 +23,7 @@ from cnp_core.checkpoints import check_fits, inspect_state, read_checkpoint, wit
 from cnp_core.comparison import METRICS_FILE
 from cnp_core.datasets import EvalSplit, SplitOptions, check_joints_fit
 from cnp_core.engine import InferenceConfig, predict_coords, resolve_device, shard_indices
-from cnp_core.errors import CnpError
+from cnp_core.errors import CnpError, ParameterError
 from cnp_core.evaluation import EvalResult
 from cnp_core.plugins import PluginHost, registry
 from cnp_core.variants import Variant
@@ -53,10 +53,10 @@ def parse_epochs(spec: str) -> list[int]:
     for part in spec.split(","):
         match = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", part)
         if not match:
-            raise CnpError(f"--epochs {spec!r}: use N, N-M (inclusive) or a comma list")
+            raise ParameterError("epochs", spec, "use N, N-M (inclusive) or a comma list")
         lo, hi = int(match.group(1)), int(match.group(2) or match.group(1))
         if hi < lo:
-            raise CnpError(f"--epochs {spec!r}: range end {hi} is below its start {lo}")
+            raise ParameterError("epochs", spec, f"range end {hi} is below its start {lo}")
         epochs.extend(range(lo, hi + 1))
     return epochs
 
@@ -64,7 +64,7 @@ def parse_epochs(spec: str) -> list[int]:
 def find_checkpoints(model_dir: Path, epochs: Sequence[int]) -> list[Path]:
     """``snapshot_{N}.pth.tar`` (official naming) or another published form, per epoch."""
     if not model_dir.is_dir():
-        raise CnpError(f"--model-dir {model_dir} does not exist")
+        raise ParameterError("model_dir", str(model_dir), "does not exist")
     found = []
     for n in epochs:
         candidates = [model_dir / p.format(n=n) for p in CHECKPOINT_PATTERNS]

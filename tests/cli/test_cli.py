@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -202,3 +203,53 @@ def test_help_lists_commands_without_importing_torch() -> None:
     probe = "import sys, cnp_cli.app; print(sorted(m for m in ('torch', 'numpy', 'cnp_h36m', 'timm') if m in sys.modules))"
     loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
     assert loaded == "[]"
+
+
+def test_eval_writes_every_metric_and_the_per_sample_table(h36m_dir: Path, tmp_path: Path) -> None:
+    ckpt = tmp_path / "xs.pth"
+    runner.invoke(app, ["checkpoints", "synth", "--variant", "XS", "--out", str(ckpt)])
+    p1 = runner.invoke(app, _eval_args(h36m_dir, ckpt, tmp_path / "out", "--json", "--protocol", "1", "--no-flip"))
+    p2 = runner.invoke(app, _eval_args(h36m_dir, ckpt, tmp_path / "out", "--json", "--no-flip", "--bbox", "rootnet"))
+    (one,), (two,) = json.loads(p1.stdout), json.loads(p2.stdout)
+    # the headline stays first and equals the metric of the same definition, exactly
+    assert list(one)[:2] == ["variant", "checkpoint"] and one["metric"] == "PA MPJPE"
+    assert one["metrics"]["pa_mpjpe_rigid"]["total"] == one["total_mm"]
+    assert two["metrics"]["mpjpe"]["total"] == two["total_mm"]
+    assert two["metrics"]["mpjpe"]["per_action"] == two["per_action_mm"]
+    assert set(one["metrics"]) == {"mpjpe", "pa_mpjpe_rigid", "p_mpjpe", "n_mpjpe", "pck150", "auc"}
+    assert set(two["metrics"]) == set(one["metrics"]) | {"mrpe", "abs_mpjpe"}  # RootNet boxes: camera-space metrics
+    for m in two["metrics"].values():
+        assert m["definition"] and m["ci95"][0] <= m["total"] <= m["ci95"][1]
+    assert two["total_ci95_mm"] == two["metrics"]["mpjpe"]["ci95"]
+    assert two["bootstrap"] == {"resamples": 1000, "seed": 0, "level": 0.95, "over": "frames"}
+    # the per-sample table: numpy alone, no pickle
+    run = Path(two["run_dir"])
+    assert "samples.npz" in two["files"]
+    with np.load(run / "samples.npz", allow_pickle=False) as table:
+        n = two["num_samples"]
+        assert table["image_id"].shape == (n,) and table["mpjpe"].shape == (n, 17) and table["mrpe"].shape == (n, 1)
+        assert table["pred_cam_mm"].shape == (n, 18, 3) and set(table["subject"].tolist()) == {9, 11}
+        assert float(table["mpjpe"].astype(np.float64).mean()) == pytest.approx(two["total_mm"], rel=1e-6)
+        results = json.loads((run / "bbox_root_pose_human36m_output.json").read_text())
+        assert table["image_id"].tolist() == [r["image_id"] for r in results]
+        assert table["sequence"][0].startswith("S9_")
+
+
+def test_exclude_leaves_sequences_out_and_says_so(h36m_dir: Path, tmp_path: Path) -> None:
+    ckpt = tmp_path / "xs.pth"
+    runner.invoke(app, ["checkpoints", "synth", "--variant", "XS", "--out", str(ckpt)])
+    args = _eval_args(h36m_dir, ckpt, tmp_path / "out", "--json", "--protocol", "1", "--no-flip", "--bootstrap", "0")
+    (full,) = json.loads(runner.invoke(app, args).stdout)
+    (cut,) = json.loads(runner.invoke(app, [*args, "--exclude", "S11_Greeting,S11_Sitting*"]).stdout)
+    # S11_Sitting* matches Sitting and SittingDown; every sequence holds 2 cameras x 2 frames here
+    assert cut["excluded"] == {
+        "patterns": ["S11_Greeting", "S11_Sitting*"],
+        "sequences": ["S11_Greeting_1", "S11_SittingDown_1", "S11_Sitting_1"],
+        "samples": 12,
+    }
+    assert cut["num_samples"] == full["num_samples"] - 12 and cut["run_dir"] != full["run_dir"]
+    assert cut["per_action_mm"]["Greeting"] is None and full["per_action_mm"]["Greeting"] is not None
+    assert cut["per_action_mm"]["Walking"] == full["per_action_mm"]["Walking"]
+    assert full["excluded"] is None and full["total_ci95_mm"] is None
+    bad = runner.invoke(app, [*args, "--exclude", "S7_Greeting"])
+    assert bad.exit_code == 1 and "--exclude 'S7_Greeting': matches no sequence" in bad.stderr

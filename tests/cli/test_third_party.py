@@ -43,7 +43,7 @@ def test_eval_runs_the_plugin_end_to_end(h36m_dir: Path, tiny14_npz: Path, tmp_p
     assert isinstance(per_joint, dict) and list(per_joint)[:2] == ["Pelvis", "R_Hip"] and len(per_joint) == 14
     run = Path(str(record["run_dir"]))
     assert run.name == "XS-tiny14_tiny14_h36m-14_p2_gt_flip"
-    assert record["files"] == ["poses_14.json"] and not (run / "bbox_root_pose_human36m_output.json").exists()
+    assert record["files"] == ["poses_14.json", "samples.npz"] and not (run / "bbox_root_pose_human36m_output.json").exists()
     poses = json.loads((run / "poses_14.json").read_text())
     assert len(poses) == 120 and len(poses[0]) == 14
 

@@ -22,13 +22,18 @@ def _copy(src: Path, dst: Path) -> Path:
 def test_split_contents(h36m_dir: Path) -> None:
     split = Human36M().load_split(h36m_dir, SplitOptions.of({"protocol": 2}, use_cache=False))
     assert len(split) == 120  # 2 subjects x 15 actions x 2 cameras x frames {0, 64}
-    assert set(split.meta["sample_subjects"]) == {9, 11}
+    assert set(split.sample_columns["subject"]) == {9, 11} and set(split.sample_columns["camera"]) == {1, 2}
+    assert set(split.sample_columns["frame"]) == {0, 64} and set(split.sample_columns["subaction"]) == {1}
+    for i in (0, 77):  # the sequence label spells subject, action and subaction
+        action = split.action_names[split.actions[i]]
+        assert split.sample_columns["sequence"][i] == f"S{split.sample_columns['subject'][i]}_{action}_1"
+    assert not split.estimated_root
     assert all(int(Path(p).stem[-6:]) - 1 in (0, 64) for p in split.image_paths)
     assert sorted(set(split.actions.tolist())) == list(range(15))
     thorax = (split.joint_cam[:, 11] + split.joint_cam[:, 14]) / 2
     np.testing.assert_allclose(split.joint_cam[:, 17], thorax, atol=1e-2)
     p1 = Human36M().load_split(h36m_dir, SplitOptions.of({"protocol": 1}, use_cache=False))
-    assert len(p1) == 60 and set(p1.meta["sample_subjects"]) == {11}
+    assert len(p1) == 60 and set(p1.sample_columns["subject"]) == {11}
 
 
 def test_cache_is_used_and_invalidated(h36m_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -45,7 +50,10 @@ def test_cache_is_used_and_invalidated(h36m_dir: Path, tmp_path: Path, monkeypat
     second = Human36M().load_split(data, opts)  # from the cache: parsing would raise
     monkeypatch.undo()
     np.testing.assert_array_equal(first.bboxes, second.bboxes)
-    assert first.image_paths == second.image_paths
+    assert first.image_paths == second.image_paths and first.estimated_root == second.estimated_root
+    assert first.sample_columns.keys() == second.sample_columns.keys()
+    for name, column in first.sample_columns.items():
+        np.testing.assert_array_equal(column, second.sample_columns[name])
     joints = data / "annotations" / "Human36M_subject9_joint_3d.json"
     table = json.loads(joints.read_text())
     table["2"]["1"]["0"][0][0] += 100.0
@@ -56,6 +64,7 @@ def test_cache_is_used_and_invalidated(h36m_dir: Path, tmp_path: Path, monkeypat
 
 def test_rootnet_boxes_used_as_they_are(h36m_dir: Path) -> None:
     split = Human36M().load_split(h36m_dir, SplitOptions.of({"bbox": "rootnet"}, use_cache=False))
+    assert split.estimated_root
     entries = {e["image_id"]: e for e in json.loads((h36m_dir / "bbox_root/bbox_root_human36m_output.json").read_text())}
     for i in (0, 57, 119):
         entry = entries[int(split.image_ids[i])]

@@ -261,7 +261,10 @@ class EvalSplit:
 
     ``bboxes`` are the [x, y, w, h] boxes that are cropped and used to map predictions back;
     ``root_cam`` is the root position whose depth places the prediction (ground truth or an estimate);
-    ``joint_cam`` the ground truth in camera millimetres (root not yet subtracted).
+    ``joint_cam`` the ground truth in camera millimetres (root not yet subtracted);
+    ``estimated_root``: whether ``root_cam`` is an estimate (then camera-space metrics are reported);
+    ``sample_columns``: per-sample labels written to each run's ``samples.npz`` (e.g. ``subject``,
+    ``camera``); a ``sequence`` column names what ``exclude`` patterns match (``S9_Greeting_1``).
     """
 
     name: str
@@ -279,6 +282,8 @@ class EvalSplit:
     root_index: int
     eval_joints: tuple[int, ...]
     bbox_3d_depth_mm: float = 2000.0
+    estimated_root: bool = False
+    sample_columns: Mapping[str, np.ndarray] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
 
     def __len__(self) -> int:
@@ -297,6 +302,7 @@ class EvalSplit:
             focal=self.focal[idx],
             center=self.center[idx],
             actions=self.actions[idx],
+            sample_columns={k: np.asarray(v)[idx] for k, v in self.sample_columns.items()},
         )
 
 

@@ -8,10 +8,9 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from cnp_core.datasets import EvalSplit
-from cnp_core.pose_math import heatmap_to_camera, joint_errors, rigid_align, similarity_align
+from cnp_core.metrics import ALIGNMENTS, aggregate, align
+from cnp_core.pose_math import heatmap_to_camera, joint_errors
 from cnp_core.variants import Variant
-
-ALIGNMENTS = ("none", "rigid", "similarity")
 
 
 @dataclass(frozen=True)
@@ -27,6 +26,7 @@ class EvalResult:
     per_joint_mm: dict[str, float]
     num_samples: int
     poses_mm: np.ndarray = field(repr=False)
+    errors_mm: np.ndarray | None = field(default=None, repr=False)  # (N, K) per sample and scored joint
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -51,21 +51,11 @@ class Evaluator(Protocol):
     def evaluate(self, split: EvalSplit, coords: np.ndarray, variant: Variant) -> EvalResult: ...
 
 
-def align(pred: np.ndarray, gt: np.ndarray, alignment: str) -> np.ndarray:
-    if alignment == "none":
-        return pred
-    if alignment == "rigid":
-        return rigid_align(pred, gt)
-    if alignment == "similarity":
-        return similarity_align(pred, gt).astype(pred.dtype)
-    raise ValueError(f"unknown alignment {alignment!r}; choose one of {', '.join(ALIGNMENTS)}")
-
-
-def score_poses(split: EvalSplit, coords: np.ndarray, variant: Variant, metric: str, alignment: str) -> EvalResult:
-    """Back-project, root-align, optionally align (fitted on all joints), drop unscored joints, score."""
+def camera_poses(split: EvalSplit, coords: np.ndarray, variant: Variant) -> np.ndarray:
+    """(N, J, 3) heatmap-unit predictions placed in camera millimetres with the split's boxes and root depth."""
     if len(coords) != len(split):
         raise ValueError(f"{len(coords)} predictions for {len(split)} samples")
-    pred = heatmap_to_camera(
+    return heatmap_to_camera(
         coords,
         split.bboxes,
         split.root_cam[:, 2],
@@ -75,6 +65,11 @@ def score_poses(split: EvalSplit, coords: np.ndarray, variant: Variant, metric: 
         variant.depth_dim,
         split.bbox_3d_depth_mm,
     )
+
+
+def score_poses(split: EvalSplit, coords: np.ndarray, variant: Variant, metric: str, alignment: str) -> EvalResult:
+    """Back-project, root-align, optionally align (fitted on all joints), drop unscored joints, score."""
+    pred = camera_poses(split, coords, variant)
     root = split.root_index
     pred = pred - pred[:, root : root + 1, :]
     gt = split.joint_cam - split.joint_cam[:, root : root + 1, :]
@@ -82,18 +77,18 @@ def score_poses(split: EvalSplit, coords: np.ndarray, variant: Variant, metric: 
     keep = list(split.eval_joints)
     pred, gt = pred[:, keep, :], gt[:, keep, :]
     errors = joint_errors(pred, gt)
-    per_action: dict[str, float | None] = {}
-    for a, name in enumerate(split.action_names):
-        rows = errors[split.actions == a]
-        per_action[name] = float(rows.mean()) if rows.size else None
-    present = [v for v in per_action.values() if v is not None]
+    means = aggregate(errors, split.actions, split.action_names, tuple(split.joint_names[j] for j in keep))
     return EvalResult(
         metric=metric,
         alignment=alignment,
-        total_mm=float(errors.mean()),
-        action_mean_mm=float(np.mean(present)) if present else None,
-        per_action_mm=per_action,
-        per_joint_mm={split.joint_names[j]: float(errors[:, k].mean()) for k, j in enumerate(keep)},
+        total_mm=means.total,
+        action_mean_mm=means.action_mean,
+        per_action_mm=means.per_action,
+        per_joint_mm=means.per_joint,
         num_samples=len(split),
         poses_mm=pred,
+        errors_mm=errors,
     )
+
+
+__all__ = ["ALIGNMENTS", "EvalResult", "Evaluator", "align", "camera_poses", "score_poses"]

@@ -26,6 +26,7 @@ from cnp_core.engine import InferenceConfig, predict_coords, resolve_device, sha
 from cnp_core.errors import CnpError, ParameterError
 from cnp_core.evaluation import EvalResult
 from cnp_core.plugins import PluginHost, registry
+from cnp_core.scoring import SAMPLES_FILE, BootstrapOptions, exclusion, score_run, write_samples
 from cnp_core.variants import Variant
 
 CHECKPOINT_PATTERNS = ("snapshot_{n}.pth.tar", "snapshot_{n}.pth", "snapshot_{n}.tar", "snapshot_{n}.safetensors", "snapshot_{n}")
@@ -45,6 +46,8 @@ class EvalJob:
     optimize: bool = True
     block_batches: int = 32  # batches per saved block of predictions (the unit --resume keeps)
     force: bool = False  # replace run folders that cnp did not write
+    bootstrap: BootstrapOptions = field(default_factory=BootstrapOptions)
+    exclude: tuple[str, ...] = ()  # sequence patterns left out (see cnp_core.scoring.exclusion)
 
 
 def parse_epochs(spec: str) -> list[int]:
@@ -135,6 +138,8 @@ def run_name(job: EvalJob, checkpoint: Path, alignment: str, stem: str | None = 
     tags = [f"{o.tag}{values.get(o.name, o.default)}" for o in info.options if o.choices]
     flip = "flip" if job.inference.flip else "noflip"
     name = "_".join([job.variant.name, stem or _stem(checkpoint), job.dataset, *tags, flip])
+    if job.exclude:
+        name += "_excl-" + hashlib.sha256(",".join(sorted(job.exclude)).encode()).hexdigest()[:8]
     return name if job.alignment is None else f"{name}_{alignment}"
 
 
@@ -225,6 +230,8 @@ def config_hash(
         "flip": job.inference.flip,
         "batch_size": job.inference.batch_size,
         "optimize": job.optimize,
+        "exclude": sorted(job.exclude),
+        "bootstrap": [job.bootstrap.resamples, job.bootstrap.seed],
         "cnp_core": versions.get("cnp-core"),
     }
     return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
@@ -333,6 +340,9 @@ def evaluate_checkpoints(
     split = dataset.load_split(job.data_dir, job.split)
     if split.flip_pairs != dataset.info.flip_pairs or split.joint_names != dataset.info.joint_names:
         raise CnpError(f"dataset {job.dataset}'s split disagrees with its declaration (joint names or flip pairs); a plugin bug")
+    kept, excluded = exclusion(split, job.exclude)
+    if excluded:
+        split = split.subset(kept)
     device = resolve_device(job.inference.device)
     versions = package_versions()
     data = data_fingerprint(job, dataset, split)
@@ -360,7 +370,8 @@ def evaluate_checkpoints(
         )
         elapsed = time.perf_counter() - start
         coords = np.concatenate(shards)
-        result = evaluator.evaluate(split, coords, job.variant)
+        scores = score_run(split, coords, job.variant, evaluator, job.bootstrap)
+        result = scores.headline
         record = {
             "variant": job.variant.name,
             "checkpoint": str(source.path),
@@ -376,6 +387,10 @@ def evaluate_checkpoints(
             "metric": metric_label(evaluator, job, host),
             "evaluator": evaluator.name,
             **result.summary(),
+            "total_ci95_mm": list(scores.headline_ci) if scores.headline_ci else None,
+            "metrics": scores.metrics,
+            "bootstrap": {"resamples": job.bootstrap.resamples, "seed": job.bootstrap.seed, "level": 0.95, "over": "frames"},
+            "excluded": excluded or None,
             "flip": job.inference.flip,
             "split": split.meta.get("summary", {}),
             "data_dir": str(job.data_dir),
@@ -391,11 +406,12 @@ def evaluate_checkpoints(
             "run_dir": str(run_dir),
         }
         results = dataset.info.result_files(split, result) if dataset.info.result_files is not None else {}
-        record["files"] = sorted(results)
+        record["files"] = sorted([*results, SAMPLES_FILE])
         if dist.is_main:
             with staged_dir(run_dir) as tmp:
                 for file_name, content in results.items():
                     write_json(tmp / file_name, content, indent=None)
+                write_samples(tmp / SAMPLES_FILE, scores.samples)
                 np.save(tmp / "coords_heatmap.npy", coords)
                 write_json(tmp / METRICS_FILE, record)
             shutil.rmtree(partial, ignore_errors=True)

@@ -14,7 +14,7 @@ from cnp_core.atomic import atomic_path, write_json
 from cnp_core.datasets import EvalSplit
 from cnp_h36m.options import H36MOptions
 
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 _ARRAYS = ("image_ids", "bboxes", "root_cam", "joint_cam", "focal", "center", "actions")
 
 
@@ -43,6 +43,7 @@ def load_cached(folder: Path) -> EvalSplit | None:
         meta = json.loads(meta_path.read_text())
         with np.load(arrays_path, allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in _ARRAYS}
+            columns = {k: npz[f"column_{k}"] for k in meta["sample_columns"]}
     except (OSError, ValueError, KeyError):
         return None
     return EvalSplit(
@@ -54,6 +55,8 @@ def load_cached(folder: Path) -> EvalSplit | None:
         root_index=meta["root_index"],
         eval_joints=tuple(meta["eval_joints"]),
         bbox_3d_depth_mm=meta["bbox_3d_depth_mm"],
+        estimated_root=meta["estimated_root"],
+        sample_columns=columns,
         meta=meta["meta"],
         **arrays,
     )
@@ -64,7 +67,8 @@ def store(folder: Path, split: EvalSplit) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     with atomic_path(folder / "arrays.npz") as tmp:
         with tmp.open("wb") as fh:
-            np.savez(fh, **{k: getattr(split, k) for k in _ARRAYS})
+            columns = {f"column_{k}": np.asarray(v) for k, v in split.sample_columns.items()}
+            np.savez(fh, **{k: getattr(split, k) for k in _ARRAYS}, **columns)  # type: ignore[arg-type]
     write_json(
         folder / "split.json",
         {
@@ -76,6 +80,8 @@ def store(folder: Path, split: EvalSplit) -> None:
             "root_index": split.root_index,
             "eval_joints": list(split.eval_joints),
             "bbox_3d_depth_mm": split.bbox_3d_depth_mm,
+            "estimated_root": split.estimated_root,
+            "sample_columns": list(split.sample_columns),
             "meta": split.meta,
         },
         indent=None,

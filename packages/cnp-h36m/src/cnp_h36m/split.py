@@ -75,7 +75,9 @@ def _subject_samples(data_dir: Path, subject: int, options: H36MOptions) -> dict
             continue
         images[_field(img, "id", data_path, "image")] = img
     aspect = options.input_shape[1] / options.input_shape[0]
-    out: dict[str, list[Any]] = {k: [] for k in ("id", "file", "bbox", "joint_world", "R", "t", "f", "c", "wh")}
+    out: dict[str, list[Any]] = {
+        k: [] for k in ("id", "file", "bbox", "joint_world", "R", "t", "f", "c", "wh", "subaction", "camera", "frame")
+    }
     for ann in data["annotations"]:
         img = images.get(_field(ann, "image_id", data_path, "annotation"))
         if img is None:
@@ -97,8 +99,12 @@ def _subject_samples(data_dir: Path, subject: int, options: H36MOptions) -> dict
             if bbox is None:
                 continue
             out["bbox"].append(bbox.astype(np.float64))
-        R, t, f, c = _camera(cameras, subject, _field(img, "cam_idx", data_path, "image"), cam_path)
+        cam_idx = _field(img, "cam_idx", data_path, "image")
+        R, t, f, c = _camera(cameras, subject, cam_idx, cam_path)
         out["id"].append(int(img["id"]))
+        out["subaction"].append(int(sub))
+        out["camera"].append(int(cam_idx))
+        out["frame"].append(int(frame))
         out["file"].append(str(file_name))
         out["joint_world"].append(world)
         for key, value in (("R", R), ("t", t), ("f", f), ("c", c)):
@@ -147,6 +153,10 @@ def build_split(data_dir: Path, options: H36MOptions) -> EvalSplit:
         bboxes = np.stack([table[int(i)][0] for i in ids]).astype(np.float64)
         root_cam = np.stack([table[int(i)][1] for i in ids]).astype(np.float64)
     root = images_dir(data_dir)
+    actions = np.array([action_of(f) for f in cols["file"]], dtype=np.int64)
+    subjects_col = np.array(subject_of, dtype=np.int64)
+    subaction = np.array(cols["subaction"], dtype=np.int64)
+    names = np.array(C.ACTIONS)[np.clip(actions, 0, len(C.ACTIONS) - 1)]
     return EvalSplit(
         name=f"h36m-p{options.protocol}-{options.bbox_source}",
         image_ids=ids,
@@ -156,18 +166,24 @@ def build_split(data_dir: Path, options: H36MOptions) -> EvalSplit:
         joint_cam=joint_cam,
         focal=np.stack(cols["f"]).astype(np.float32),
         center=np.stack(cols["c"]).astype(np.float32),
-        actions=np.array([action_of(f) for f in cols["file"]], dtype=np.int64),
+        actions=actions,
         action_names=C.ACTIONS,
         joint_names=C.JOINT_NAMES,
         flip_pairs=C.FLIP_PAIRS,
         root_index=C.ROOT_INDEX,
         eval_joints=C.EVAL_JOINTS,
         bbox_3d_depth_mm=C.BBOX_3D_DEPTH_MM,
+        estimated_root=options.bbox_source == "rootnet",
+        sample_columns={
+            "subject": subjects_col,
+            "subaction": subaction,
+            "camera": np.array(cols["camera"], dtype=np.int64),
+            "frame": np.array(cols["frame"], dtype=np.int64),
+            "sequence": np.array([f"S{s}_{a}_{b}" for s, a, b in zip(subjects_col, names, subaction, strict=True)]),
+        },
         meta={
             "summary": {"subjects": list(subjects), "bbox_root_file": str(bbox_file) if bbox_file else None},
             "subjects": list(subjects),
             "data_dir": str(data_dir),
-            "file_names": list(cols["file"]),
-            "sample_subjects": subject_of,
         },
     )

@@ -65,6 +65,14 @@ def eval_command(
         bool, typer.Option("--force", help="Replace run folders under --output that cnp did not write (no metrics.json).")
     ] = False,
     verbose: Annotated[bool, typer.Option("--verbose", help="Also say which inference rewrites applied.")] = False,
+    bootstrap: Annotated[
+        int, typer.Option(min=0, help="Bootstrap resamples over frames for the 95% intervals (0: none).")
+    ] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed of the bootstrap (same seed, same intervals).")] = 0,
+    exclude: Annotated[
+        str | None,
+        typer.Option(help="Comma list of sequences to leave out, e.g. S9_Greeting,S9_SittingDown (prefix or shell pattern)."),
+    ] = None,
     dataset_options: dict[str, Any] | None = None,
 ) -> None:
     """Evaluate checkpoints on a dataset's test split (Human3.6M by default) and write metrics.json + its result files.
@@ -79,6 +87,7 @@ def eval_command(
     from cnp_core.errors import CnpError
     from cnp_core.evaluation import ALIGNMENTS
     from cnp_core.runs import EvalJob, evaluate_checkpoints, exported_sources, find_checkpoints, parse_epochs
+    from cnp_core.scoring import BootstrapOptions
 
     with distributed_session(device) as dist:
         spec = get_variant(variant)
@@ -121,6 +130,8 @@ def eval_command(
             output_dir=output,
             optimize=optimize,
             force=force,
+            bootstrap=BootstrapOptions(resamples=bootstrap, seed=seed),
+            exclude=tuple(p.strip() for p in (exclude or "").split(",") if p.strip()),
         )
         prepare = None
         if optimize:
@@ -156,9 +167,18 @@ def _show(record: dict[str, Any], result: Any) -> None:
         f"{record['metric']} ({record['alignment']} alignment), flip {'on' if record['flip'] else 'off'}"
     )
     out.print(f"\n[bold]{title}[/]")
+    ci = record.get("total_ci95_mm")
+    interval = f" (95% CI {ci[0]:.2f}-{ci[1]:.2f})" if ci else ""
     out.print(
-        f"tot (frame-wise): [bold]{record['total_mm']:.2f} mm[/]   action-wise average: {record['action_mean_mm']:.2f} mm   samples: {record['num_samples']}"
+        f"tot (frame-wise): [bold]{record['total_mm']:.2f} mm[/]{interval}   action-wise average: "
+        f"{record['action_mean_mm']:.2f} mm   samples: {record['num_samples']}"
     )
+    if record.get("excluded"):
+        excluded = record["excluded"]
+        out.print(
+            f"excluded {excluded['samples']} samples of {len(excluded['sequences'])} sequences ({', '.join(excluded['patterns'])})"
+        )
+    out.print(_metrics_table(record.get("metrics") or {}))
     table = Table(title="per action (mm)")
     table.add_column("action")
     table.add_column(record["metric"], justify="right")
@@ -173,6 +193,26 @@ def _show(record: dict[str, Any], result: Any) -> None:
 
     out.print(Columns([table, joints]))
     out.print(f"{record['images_per_s']} images/s on {record['device']}; results in {record['run_dir']}")
+
+
+def _metrics_table(metrics: dict[str, Any]) -> Any:
+    """Every metric: frame-wise total with its interval, and the action-wise mean."""
+    from rich.table import Table
+
+    def show(value: float | None, unit: str) -> str:
+        if value is None:
+            return "-"
+        return f"{100 * value:.1f}%" if unit == "fraction" else f"{value:.2f}"
+
+    table = Table(title="all metrics (frame-wise total, 95% bootstrap interval, action-wise mean)")
+    for column in ("metric", "total", "95% CI", "action-wise", "unit"):
+        table.add_column(column, justify="left" if column == "metric" else "right")
+    for m in metrics.values():
+        ci = m.get("ci95")
+        interval = f"{show(ci[0], m['unit'])}-{show(ci[1], m['unit'])}" if ci else "-"
+        unit = "%" if m["unit"] == "fraction" else m["unit"]
+        table.add_row(m["label"], show(m["total"], m["unit"]), interval, show(m["action_mean"], m["unit"]), unit)
+    return table
 
 
 def with_dataset_options(command: Any, datasets: Any) -> Any:

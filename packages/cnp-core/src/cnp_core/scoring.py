@@ -1,0 +1,120 @@
+"""Score one run completely: the headline (the dataset's evaluator), every metric, intervals, the
+per-sample table, and which sequences were excluded."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from cnp_core.datasets import EvalSplit
+from cnp_core.errors import ParameterError
+from cnp_core.evaluation import EvalResult, camera_poses
+from cnp_core.metrics import METRICS, aggregate, bootstrap_intervals, metric_values
+from cnp_core.variants import Variant
+
+SAMPLES_FILE = "samples.npz"
+CONFIDENCE = 0.95
+
+
+@dataclass(frozen=True)
+class BootstrapOptions:
+    """Seeded percentile bootstrap over frames: ``resamples`` draws (0: no intervals)."""
+
+    resamples: int = 1000
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.resamples < 0:
+            raise ParameterError("bootstrap", self.resamples, "use 0 (no intervals) or a positive number of resamples")
+
+
+def exclusion(split: EvalSplit, patterns: Sequence[str]) -> tuple[np.ndarray, dict[str, Any]]:
+    """Indices of the samples kept when sequences matching ``patterns`` are left out, and a record of
+    what was left out. A pattern matches a ``sequence`` label exactly, as a prefix up to ``_``
+    (``S9_Greeting`` matches ``S9_Greeting_1`` and ``_2``) or as a shell pattern (``S9_*``)."""
+    everything = np.arange(len(split))
+    if not patterns:
+        return everything, {}
+    labels = split.sample_columns.get("sequence")
+    if labels is None:
+        raise ParameterError("exclude", ",".join(patterns), "this dataset gives no sequence labels to exclude by")
+    labels = np.asarray(labels).astype(str)
+    unique = sorted(set(labels.tolist()))
+    hit = np.zeros(len(split), dtype=bool)
+    for pattern in patterns:
+        matched = [u for u in unique if u == pattern or u.startswith(pattern + "_") or fnmatch.fnmatchcase(u, pattern)]
+        if not matched:
+            examples = ", ".join(unique[:4]) + (", ..." if len(unique) > 4 else "")
+            raise ParameterError("exclude", pattern, f"matches no sequence of this split (sequences look like {examples})")
+        hit |= np.isin(labels, matched)
+    if hit.all():
+        raise ParameterError("exclude", ",".join(patterns), "leaves no sample to evaluate")
+    left_out = sorted(set(labels[hit].tolist()))
+    return everything[~hit], {"patterns": list(patterns), "sequences": left_out, "samples": int(hit.sum())}
+
+
+@dataclass(frozen=True)
+class RunScores:
+    """The headline result, every metric's summary (JSON-ready) and the per-sample columns."""
+
+    headline: EvalResult
+    headline_ci: tuple[float, float] | None
+    metrics: dict[str, dict[str, Any]]
+    samples: dict[str, np.ndarray] = field(repr=False)
+
+
+def score_run(split: EvalSplit, coords: np.ndarray, variant: Variant, evaluator: Any, bootstrap: BootstrapOptions) -> RunScores:
+    """The evaluator's headline plus every metric of :mod:`cnp_core.metrics`, with bootstrap intervals."""
+    headline: EvalResult = evaluator.evaluate(split, coords, variant)
+    camera = camera_poses(split, coords, variant)
+    scored = tuple(split.eval_joints)
+    joint_names = tuple(split.joint_names[j] for j in scored)
+    values = metric_values(camera, split.joint_cam, split.root_index, scored, absolute=split.estimated_root)
+    series = {name: v.mean(axis=1) for name, v in values.items()}
+    if headline.errors_mm is not None:
+        series["headline"] = np.asarray(headline.errors_mm).mean(axis=1)
+    intervals = bootstrap_intervals(series, bootstrap.resamples, bootstrap.seed, CONFIDENCE)
+    metrics: dict[str, dict[str, Any]] = {}
+    for spec in METRICS:
+        if spec.name not in values:
+            continue
+        v = values[spec.name]
+        means = aggregate(v, split.actions, split.action_names, joint_names if v.shape[1] == len(scored) else None)
+        ci = intervals.get(spec.name)
+        metrics[spec.name] = {
+            "label": spec.label,
+            "unit": spec.unit,
+            "definition": spec.definition,
+            "total": means.total,
+            "ci95": list(ci) if ci else None,
+            "action_mean": means.action_mean,
+            "per_action": means.per_action,
+            "per_joint": means.per_joint,
+        }
+    samples: dict[str, np.ndarray] = {
+        "image_id": np.asarray(split.image_ids),
+        "action": np.asarray(split.actions),
+        "action_name": np.asarray(split.action_names)[np.clip(split.actions, 0, len(split.action_names) - 1)],
+        **{name: np.asarray(col) for name, col in split.sample_columns.items() if name not in values},
+        **{name: v.astype(np.float32) for name, v in values.items()},
+        "pred_cam_mm": camera.astype(np.float32),
+        "gt_cam_mm": np.asarray(split.joint_cam, dtype=np.float32),
+        "scored_joints": np.asarray(joint_names),
+    }
+    if headline.errors_mm is not None:
+        samples["headline"] = np.asarray(headline.errors_mm, dtype=np.float32)
+    ci = intervals.get("headline")
+    return RunScores(headline, ci, metrics, samples)
+
+
+def write_samples(path: Any, samples: dict[str, np.ndarray]) -> None:
+    """The per-sample table as a compressed ``.npz`` (numpy alone reads it; no pickle)."""
+    with open(path, "wb") as fh:
+        np.savez_compressed(fh, allow_pickle=False, **samples)  # type: ignore[arg-type]
+
+
+__all__ = ["SAMPLES_FILE", "BootstrapOptions", "RunScores", "exclusion", "score_run", "write_samples"]

@@ -1,0 +1,171 @@
+"""Every metric against hand-worked values and the properties that define it; bootstrap coverage."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from cnp_core.metrics import (
+    AUC_THRESHOLDS_MM,
+    METRICS,
+    aggregate,
+    align,
+    auc,
+    bootstrap_intervals,
+    metric_values,
+    pck,
+)
+from cnp_core.scoring import BootstrapOptions
+
+# Root, one joint along x, one along y (root-relative, mm), placed 5 m in front of the camera.
+GT = np.array([[[0.0, 0.0, 0.0], [100.0, 0.0, 0.0], [0.0, 100.0, 0.0]]])
+DEPTH = np.array([0.0, 0.0, 5000.0])
+ALL = (0, 1, 2)
+
+
+def values(pred: np.ndarray, gt: np.ndarray = GT, absolute: bool = False) -> dict[str, np.ndarray]:
+    return metric_values(pred + DEPTH, gt + DEPTH, 0, ALL, absolute=absolute)
+
+
+def test_hand_worked_offsets() -> None:
+    pred = GT.copy()
+    pred[0, 1] += (3.0, 4.0, 0.0)  # one joint 5 mm off
+    v = values(pred)
+    assert v["mpjpe"][0].tolist() == pytest.approx([0.0, 5.0, 0.0])
+    assert v["pck150"][0].tolist() == [1.0, 1.0, 1.0]
+    # AUC: an error of 0 is below 30 of the 31 thresholds (not 0), an error of 5 below 29 (10..150)
+    assert v["auc"].mean() == pytest.approx((30 + 29 + 30) / (3 * 31))
+
+
+def test_hand_worked_rotation_and_scale() -> None:
+    rotated = GT[:, :, [1, 0, 2]] * np.array([-1.0, 1.0, 1.0])  # 90 degrees about z: (x, y) -> (-y, x)
+    v = values(rotated)
+    assert v["mpjpe"].mean() == pytest.approx((0 + 2 * 100 * math.sqrt(2)) / 3)
+    assert v["pa_mpjpe_rigid"].mean() == pytest.approx(0.0, abs=1e-9)
+    assert v["p_mpjpe"].mean() == pytest.approx(0.0, abs=1e-9)
+    # scale-only fit: sum(p.g) / sum(p.p) = 0, so the prediction collapses onto the root
+    assert v["n_mpjpe"][0].tolist() == pytest.approx([0.0, 100.0, 100.0])
+
+    doubled = values(2 * GT)
+    assert doubled["p_mpjpe"].mean() == pytest.approx(0.0, abs=1e-9)
+    assert doubled["n_mpjpe"].mean() == pytest.approx(0.0, abs=1e-9)
+    # rigid fit of 2x: no rotation helps, the centroids meet; each joint is then off by its distance
+    # from the centroid (100/3, 100/3, 0): sqrt(2)*100/3 for the root, sqrt(5)*100/3 for the others
+    assert doubled["pa_mpjpe_rigid"].mean() == pytest.approx((math.sqrt(2) + 2 * math.sqrt(5)) * 100 / 3 / 3)
+
+
+def test_camera_space_metrics_only_with_an_estimated_root() -> None:
+    pred = GT + np.array([0.0, 0.0, 30.0])  # the whole pose 30 mm too far
+    assert "mrpe" not in values(pred)
+    v = values(pred, absolute=True)
+    assert v["mrpe"].shape == (1, 1) and v["mrpe"][0, 0] == pytest.approx(30.0)
+    assert v["abs_mpjpe"].mean() == pytest.approx(30.0) and v["mpjpe"].mean() == pytest.approx(0.0)
+
+
+def test_unscored_joints_are_dropped_after_the_fit() -> None:
+    pred = GT.copy()
+    pred[0, 2] += (0.0, 0.0, 40.0)
+    v = metric_values(pred + DEPTH, GT + DEPTH, 0, (0, 1), absolute=False)
+    assert v["mpjpe"].shape == (1, 2) and v["mpjpe"].tolist() == [[0.0, 0.0]]
+    assert v["pa_mpjpe_rigid"].mean() > 0  # the fit saw joint 2, so joints 0 and 1 moved
+
+
+def test_aggregates_are_means_of_values() -> None:
+    vals = np.array([[1.0, 3.0], [5.0, 7.0], [10.0, 20.0]])
+    actions = np.array([0, 0, 1])
+    means = aggregate(vals, actions, ("a", "b", "c"), ("j0", "j1"))
+    assert means.total == pytest.approx(46 / 6)
+    assert means.per_action == {"a": 4.0, "b": 15.0, "c": None}
+    assert means.action_mean == pytest.approx(9.5)
+    assert means.per_joint == {"j0": pytest.approx(16 / 3), "j1": 10.0}
+
+
+def test_every_metric_has_a_definition() -> None:
+    assert [m.name for m in METRICS] == ["mpjpe", "pa_mpjpe_rigid", "p_mpjpe", "n_mpjpe", "pck150", "auc", "mrpe", "abs_mpjpe"]
+    assert all(m.definition and m.unit in ("mm", "fraction") for m in METRICS)
+
+
+finite = st.floats(-800, 800, allow_nan=False, allow_infinity=False)
+poses = arrays(np.float64, (2, 6, 3), elements=finite)
+
+
+def random_rotation(seed: int) -> np.ndarray:
+    q, r = np.linalg.qr(np.random.default_rng(seed).normal(size=(3, 3)))
+    q = q * np.sign(np.diag(r))
+    return q if np.linalg.det(q) > 0 else -q
+
+
+def _spread(pose: np.ndarray) -> bool:
+    centred = pose - pose.mean(axis=1, keepdims=True)
+    return bool(np.linalg.svd(centred, compute_uv=False).min() > 1.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(pred=poses, gt=poses, seed=st.integers(0, 10_000), shift=arrays(np.float64, (3,), elements=finite))
+def test_a_shared_rigid_motion_changes_nothing(pred: np.ndarray, gt: np.ndarray, seed: int, shift: np.ndarray) -> None:
+    if not (all(_spread(p) for p in pred) and all(_spread(g) for g in gt)):
+        return
+    rot = random_rotation(seed)
+    before = metric_values(pred + DEPTH, gt + DEPTH, 0, tuple(range(6)), absolute=False)
+    after = metric_values(pred @ rot.T + shift + DEPTH, gt @ rot.T + shift + DEPTH, 0, tuple(range(6)), absolute=False)
+    for name in ("mpjpe", "pa_mpjpe_rigid", "p_mpjpe", "n_mpjpe"):
+        np.testing.assert_allclose(after[name], before[name], rtol=1e-6, atol=1e-6, err_msg=name)
+
+
+@settings(max_examples=60, deadline=None)
+@given(pred=poses, gt=poses, scale=st.floats(0.2, 5.0))
+def test_scaling_the_prediction_leaves_the_scaled_metrics(pred: np.ndarray, gt: np.ndarray, scale: float) -> None:
+    if not (all(_spread(p) for p in pred) and all(_spread(g) for g in gt)):
+        return
+    before = metric_values(pred + DEPTH, gt + DEPTH, 0, tuple(range(6)), absolute=False)
+    after = metric_values(scale * pred + DEPTH, gt + DEPTH, 0, tuple(range(6)), absolute=False)
+    for name in ("p_mpjpe", "n_mpjpe"):
+        np.testing.assert_allclose(after[name], before[name], rtol=1e-6, atol=1e-6, err_msg=name)
+
+
+@settings(max_examples=60, deadline=None)
+@given(pred=poses, gt=poses)
+def test_the_scaled_fit_is_never_worse_than_the_rigid_fit(pred: np.ndarray, gt: np.ndarray) -> None:
+    if not all(_spread(g) for g in gt):
+        return
+    rigid = ((align(pred, gt, "rigid") - gt) ** 2).sum(axis=(1, 2))
+    scaled = ((align(pred, gt, "similarity") - gt) ** 2).sum(axis=(1, 2))
+    assert np.all(scaled <= rigid * (1 + 1e-9) + 1e-6)
+
+
+@given(errors=arrays(np.float64, (5, 4), elements=st.floats(0, 400)), a=st.floats(0, 300), b=st.floats(0, 300))
+def test_pck_is_monotone_and_auc_a_fraction(errors: np.ndarray, a: float, b: float) -> None:
+    lo, hi = min(a, b), max(a, b)
+    assert pck(errors, lo).mean() <= pck(errors, hi).mean()
+    area = auc(errors).mean()
+    assert 0.0 <= area <= 1.0
+    # the area is the mean PCK over the thresholds
+    assert area == pytest.approx(np.mean([pck(errors, t).mean() for t in AUC_THRESHOLDS_MM]))
+
+
+def test_bootstrap_intervals_cover_the_true_mean_at_the_stated_rate() -> None:
+    rng = np.random.default_rng(7)
+    shape, scale = 4.0, 12.0  # skewed like pose errors; true mean 48 mm
+    trials, covered = 300, 0
+    for t in range(trials):
+        sample = rng.gamma(shape, scale, size=120)
+        lo, hi = bootstrap_intervals({"x": sample}, resamples=400, seed=t)["x"]
+        covered += lo <= shape * scale <= hi
+    assert 0.90 <= covered / trials <= 0.98, covered / trials
+
+
+def test_bootstrap_is_seeded_and_pairs_series() -> None:
+    x = np.random.default_rng(0).normal(50, 10, size=200)
+    first = bootstrap_intervals({"a": x, "b": x + 1.0}, resamples=300, seed=3)
+    again = bootstrap_intervals({"a": x, "b": x + 1.0}, resamples=300, seed=3)
+    assert first == again
+    # one set of draws for every series: a shifted copy gets the shifted interval
+    assert first["b"][0] == pytest.approx(first["a"][0] + 1.0) and first["b"][1] == pytest.approx(first["a"][1] + 1.0)
+    assert bootstrap_intervals({"a": x}, resamples=0, seed=0) == {}
+    with pytest.raises(ValueError, match="bootstrap"):
+        BootstrapOptions(resamples=-1)

@@ -210,3 +210,19 @@ def test_predict_corrupt_image(runs: dict[str, Path], tmp_path: Path) -> None:
     bad.write_bytes(b"\xff\xd8 not really a jpeg")
     result = runner.invoke(app, ["predict", str(bad), "-v", "XS", "-c", str(runs["checkpoint"])])
     assert result.exit_code == 1 and "cannot decode" in result.stderr
+
+
+def test_compare_pairs_runs_on_the_same_frames(runs: dict[str, Path]) -> None:
+    result = invoke("compare", str(runs["a"]), str(runs["b"]), str(runs["p1"]), "--allow-mixed", "--json")
+    rows = json.loads(result.stdout)["rows"]  # type: ignore[attr-defined]
+    assert rows[0]["paired"] is None  # the baseline itself
+    paired = rows[1]["paired"]
+    assert paired["paired"] is True and paired["samples"] == 120
+    lo, hi = paired["delta_ci95_mm"]
+    assert lo <= rows[1]["delta_mm"] <= hi and paired["significant"] == (not lo <= 0 <= hi)
+    with np.load(runs["a"] / "samples.npz") as a, np.load(runs["b"] / "samples.npz") as b:
+        difference = b["headline"].astype(np.float64).mean(axis=1) - a["headline"].astype(np.float64).mean(axis=1)
+    assert difference.mean() == pytest.approx(rows[1]["delta_mm"], abs=1e-4)
+    assert rows[2]["paired"]["paired"] is False and "different frames" in rows[2]["paired"]["reason"]
+    table = invoke("compare", str(runs["a"]), str(runs["b"]))
+    assert "Δ 95% CI" in table.stdout  # type: ignore[attr-defined]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -169,3 +171,29 @@ def test_bootstrap_is_seeded_and_pairs_series() -> None:
     assert bootstrap_intervals({"a": x}, resamples=0, seed=0) == {}
     with pytest.raises(ValueError, match="bootstrap"):
         BootstrapOptions(resamples=-1)
+
+
+def _fake_run(folder: Path, errors: np.ndarray, ids: np.ndarray) -> Path:
+    folder.mkdir()
+    record = {"variant": "XS", "dataset": "h36m", "metric": "MPJPE", "alignment": "none", "total_mm": float(errors.mean())}
+    (folder / "metrics.json").write_text(json.dumps({**record, "per_action_mm": {}}))
+    np.savez(folder / "samples.npz", image_id=ids, headline=errors)
+    return folder
+
+
+def test_paired_difference_finds_a_real_shift_and_not_noise(tmp_path: Path) -> None:
+    from cnp_core.comparison import load_run, paired_difference
+
+    rng = np.random.default_rng(1)
+    base_errors = rng.gamma(4.0, 12.0, size=(400, 17))
+    ids = np.arange(400)
+    base = load_run(_fake_run(tmp_path / "base", base_errors, ids))
+    shifted = load_run(_fake_run(tmp_path / "shifted", base_errors + 2.0, ids))
+    noisy = load_run(_fake_run(tmp_path / "noisy", base_errors + rng.normal(0, 3.0, size=(400, 17)), ids))
+    other = load_run(_fake_run(tmp_path / "other", base_errors[:300], ids[:300]))
+    shift = paired_difference(shifted, base)
+    assert shift["significant"] is True and shift["delta_ci95_mm"] == pytest.approx([2.0, 2.0])
+    noise = paired_difference(noisy, base)  # zero-mean noise: the interval holds 0
+    assert noise["significant"] is False and noise["delta_ci95_mm"][0] < 0 < noise["delta_ci95_mm"][1]
+    unpaired = paired_difference(other, base)
+    assert unpaired["paired"] is False and "different frames (300 vs 400 samples" in unpaired["reason"]

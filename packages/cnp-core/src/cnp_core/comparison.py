@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from cnp_core.errors import CnpError, DataError, ParameterError, UnknownNameError
 from cnp_core.plugins import PluginHost, registry
 
@@ -123,14 +125,64 @@ def pick_baseline(runs: Sequence[Run], baseline: str | None) -> int:
     raise UnknownNameError("baseline", baseline, [r.label for r in runs] + sorted({str(r.record["variant"]) for r in runs}))
 
 
+def _per_sample(run: Run) -> tuple[np.ndarray, np.ndarray] | str:
+    """(image ids, per-sample headline error) from the run's samples.npz, or why there are none."""
+    from cnp_core.scoring import SAMPLES_FILE
+
+    file = run.path.parent / SAMPLES_FILE
+    if not file.is_file():
+        return f"{run.label} has no {SAMPLES_FILE} (written by cnp eval since per-sample results exist)"
+    try:
+        with np.load(file, allow_pickle=False) as table:
+            ids, errors = table["image_id"], table["headline"]
+    except (OSError, ValueError, KeyError):
+        return f"{file} is unreadable or lacks image_id/headline columns"
+    if errors.ndim != 2 or len(errors) != len(ids):
+        return f"{file} has malformed headline columns"
+    return ids, errors.astype(np.float64).mean(axis=1)
+
+
+def paired_difference(run: Run, base: Run, resamples: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """``run`` minus ``base`` on the same frames: mean difference of the headline per sample, its
+    paired bootstrap 95% interval, and whether the interval excludes zero. Runs over different frame
+    sets are not paired, and the answer says why."""
+    from cnp_core.metrics import bootstrap_intervals
+
+    mine, theirs = _per_sample(run), _per_sample(base)
+    reason = next((x for x in (mine, theirs) if isinstance(x, str)), None)
+    if reason is None:
+        assert not isinstance(mine, str) and not isinstance(theirs, str)
+        if len(mine[0]) != len(theirs[0]) or not np.array_equal(mine[0], theirs[0]):
+            reason = f"different frames ({len(mine[0])} vs {len(theirs[0])} samples, or other image ids)"
+    if reason is not None:
+        return {"paired": False, "reason": reason, "delta_ci95_mm": None, "significant": None}
+    assert not isinstance(mine, str) and not isinstance(theirs, str)
+    difference = mine[1] - theirs[1]
+    interval = bootstrap_intervals({"d": difference}, resamples, seed).get("d")
+    return {
+        "paired": True,
+        "reason": None,
+        "samples": len(difference),
+        "delta_ci95_mm": list(interval) if interval else None,
+        "significant": None if interval is None else not (interval[0] <= 0.0 <= interval[1]),
+    }
+
+
 def _delta(value: float | None, reference: float | None) -> float | None:
     return None if value is None or reference is None else value - reference
 
 
 def compare_runs(
-    runs: Sequence[Run], *, baseline: str | None = None, allow_mixed: bool = False, host: PluginHost | None = None
+    runs: Sequence[Run],
+    *,
+    baseline: str | None = None,
+    allow_mixed: bool = False,
+    host: PluginHost | None = None,
+    resamples: int = 1000,
+    seed: int = 0,
 ) -> dict[str, Any]:
-    """A JSON-ready comparison: one row per run with deltas (mm, %) to the baseline and to the paper."""
+    """A JSON-ready comparison: one row per run with deltas (mm, %) to the baseline and to the paper,
+    and, for runs on the baseline's frames, the paired bootstrap interval of the delta."""
     if not runs:
         raise CnpError("no runs to compare; pass run folders written by `cnp eval`")
     check_comparable(runs, allow_mixed)
@@ -145,6 +197,7 @@ def compare_runs(
         total = float(r["total_mm"])
         paper, source = paper_number(r, host)
         delta = total - base_total
+        paired = paired_difference(run, runs[base], resamples, seed) if run is not runs[base] else None
         rows.append(
             {
                 "label": run.label,
@@ -162,6 +215,8 @@ def compare_runs(
                 "action_mean_mm": r.get("action_mean_mm"),
                 "delta_mm": delta,
                 "delta_pct": 100.0 * delta / base_total if base_total else None,
+                "total_ci95_mm": r.get("total_ci95_mm"),
+                "paired": paired,
                 "paper_mm": paper,
                 "paper_delta_mm": _delta(total, paper),
                 "paper_source": source,
@@ -171,4 +226,13 @@ def compare_runs(
     return {"baseline": runs[base].label, "mixed": len({setting(r.record) for r in runs}) > 1, "actions": actions, "rows": rows}
 
 
-__all__ = ["Run", "check_comparable", "compare_runs", "describe_setting", "load_run", "paper_number", "pick_baseline"]
+__all__ = [
+    "Run",
+    "check_comparable",
+    "compare_runs",
+    "describe_setting",
+    "load_run",
+    "paired_difference",
+    "paper_number",
+    "pick_baseline",
+]

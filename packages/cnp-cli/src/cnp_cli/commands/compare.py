@@ -44,8 +44,9 @@ def show_comparison(comparison: dict[str, Any]) -> None:
     rows = comparison["rows"]
     if comparison["mixed"]:
         err.print("[yellow]warning:[/] these runs measure different things (--allow-mixed); deltas mix metrics")
-    table = Table(title=f"Runs (baseline: {comparison['baseline']})")
-    for name in ("run", "variant", "epoch", "setting", "metric", "total mm", "Δ base mm", "Δ base %", "paper mm", "Δ paper mm"):
+    table = Table(title=f"Runs (baseline: {comparison['baseline']}; * the paired 95% interval of the delta excludes 0)")
+    columns = ("run", "variant", "epoch", "setting", "metric", "total mm", "95% CI", "Δ base mm", "Δ 95% CI (paired)", "Δ base %")
+    for name in (*columns, "paper mm", "Δ paper mm"):
         table.add_column(name, justify="left" if name in ("run", "variant", "metric") else "right")
     for r in rows:
         table.add_row(
@@ -55,12 +56,17 @@ def show_comparison(comparison: dict[str, Any]) -> None:
             r["setting"] or "-",
             str(r["metric"]),
             fmt_mm(r["total_mm"]),
+            _interval(r["total_ci95_mm"]),
             fmt_mm(r["delta_mm"], signed=True),
+            _paired(r["paired"]),
             "-" if r["delta_pct"] is None else f"{r['delta_pct']:+.1f}%",
             fmt_mm(r["paper_mm"]),
             fmt_mm(r["paper_delta_mm"], signed=True),
         )
     out.print(table)
+    unpaired = [f"{r['label']}: {r['paired']['reason']}" for r in rows if r["paired"] and not r["paired"]["paired"]]
+    for line in unpaired:
+        err.print(f"[dim]not paired with the baseline: {line}[/]")
     actions = Table(title="Per action (mm)")
     actions.add_column("action")
     for r in rows:
@@ -68,3 +74,14 @@ def show_comparison(comparison: dict[str, Any]) -> None:
     for name in comparison["actions"]:
         actions.add_row(name, *(fmt_mm(r["per_action_mm"].get(name)) for r in rows))
     out.print(actions)
+
+
+def _interval(ci: list[float] | None, signed: bool = False) -> str:
+    return "-" if not ci else f"{fmt_mm(ci[0], signed)} to {fmt_mm(ci[1], signed)}"
+
+
+def _paired(paired: dict[str, Any] | None) -> str:
+    """The paired interval of the delta, starred where it excludes zero; ``-`` if not paired."""
+    if not paired or not paired["paired"] or not paired["delta_ci95_mm"]:
+        return "-"
+    return _interval(paired["delta_ci95_mm"], signed=True) + (" *" if paired["significant"] else "")

@@ -123,7 +123,8 @@ def test_report_lists_actions_paper_deltas_and_plots(runs: dict[str, Path], tmp_
     result = invoke("report", str(runs["a"]), str(runs["b"]), str(runs["p1"]), "--out", str(out), "--json")
     written = json.loads(result.stdout)  # type: ignore[attr-defined]
     text = out.read_text()
-    assert written["report"] == str(out) and written["groups"] == 2 and len(written["plots"]) == 2
+    # per group: action bars with intervals, error CDFs, per-joint bars, and each run's worst frames
+    assert written["report"] == str(out) and written["groups"] == 2 and len(written["plots"]) == 5 + 4
     for plot in written["plots"]:
         assert Path(plot).parent == out.parent
         assert f"]({Path(plot).name})" in text
@@ -136,6 +137,13 @@ def test_report_lists_actions_paper_deltas_and_plots(runs: dict[str, Path], tmp_
     assert "| XS | convnext-bn | 2/2/6/2 | 40/80/160/320 | deconv-2up (128 ch) | 32x32x32 | 3.528 | 0.815 |" in text
     assert f"| torch | {a['versions']['torch']} |" in text
     assert not list(out.parent.glob(".*.tmp"))
+    assert "| PA-MPJPE (rigid) |" in text and "| 3DPCK@150mm |" in text
+    with np.load(runs["a"] / "samples.npz") as table:
+        worst = np.argsort(-table["headline"].astype(np.float64).mean(axis=1))[:3]
+        ids = [int(table["image_id"][i]) for i in worst]
+    line = next(x for x in text.splitlines() if x.startswith(f"Worst frames of `{runs['a'].name}`"))
+    assert [int(part.split(" (")[0]) for part in line.split(": ", 1)[1].split("), ")] == ids
+    assert sum("worst" in Path(p).name for p in written["plots"]) == 3
 
 
 def test_benchmark_xs_cpu_one_iteration() -> None:

@@ -52,14 +52,29 @@ def comparison_plot(comparison: dict[str, Any], path: Path) -> Path:
     for k, row in enumerate(rows):
         values = [row["per_action_mm"].get(a) for a in actions] + [row["total_mm"]]
         heights = [np.nan if v is None else v for v in values]
-        ax.bar(x + (k - (len(rows) - 1) / 2) * width, heights, width, label=row["label"])
+        action_ci = row.get("per_action_ci95") or {}
+        intervals = [*(action_ci.get(a) for a in actions), row.get("total_ci95_mm")]
+        low = [np.nan if c is None or np.isnan(h) else h - c[0] for h, c in zip(heights, intervals, strict=True)]
+        high = [np.nan if c is None or np.isnan(h) else c[1] - h for h, c in zip(heights, intervals, strict=True)]
+        has_ci = any(c is not None for c in intervals)
+        ax.bar(
+            x + (k - (len(rows) - 1) / 2) * width,
+            heights,
+            width,
+            label=row["label"],
+            yerr=[low, high] if has_ci else None,
+            error_kw={"elinewidth": 0.8, "capsize": 1.5},
+        )
         if row["paper_mm"] is not None:
             pos = x[-1] + (k - (len(rows) - 1) / 2) * width
             ax.plot([pos - width / 2, pos + width / 2], [row["paper_mm"]] * 2, color="black", linewidth=2)
     metric = rows[0]["metric"] if rows else ""
     ax.set_xticks(x, groups, rotation=45, ha="right")
     ax.set_ylabel(f"{metric} (mm)")
-    ax.set_title(f"{metric} per action (black line: paper)" if any(r["paper_mm"] for r in rows) else f"{metric} per action")
+    title = f"{metric} per action" + (" (black line: paper)" if any(r["paper_mm"] for r in rows) else "")
+    if any(r.get("total_ci95_mm") for r in rows):
+        title += "; whiskers: 95% bootstrap intervals"
+    ax.set_title(title)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.grid(axis="y", alpha=0.3)
     return _save(fig, path)
@@ -105,4 +120,83 @@ def pose_plot(
     return _save(fig, path)
 
 
-__all__ = ["comparison_plot", "pose_plot"]
+def cdf_plot(errors: dict[str, np.ndarray], metric: str, path: Path) -> Path:
+    """Cumulative distribution of the per-sample error of each run (one curve per run)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    for label, values in errors.items():
+        ordered = np.sort(np.asarray(values, dtype=np.float64))
+        ax.step(ordered, np.arange(1, len(ordered) + 1) / len(ordered), where="post", label=label)
+    ax.set_xlabel(f"per-sample {metric} (mm)")
+    ax.set_ylabel("fraction of samples")
+    ax.set_ylim(0, 1.0)
+    ax.set_title(f"Distribution of per-sample {metric}")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    return _save(fig, path)
+
+
+def joint_plot(rows: Sequence[dict[str, Any]], metric: str, path: Path) -> Path:
+    """Per-joint errors, one bar per run side by side."""
+    plt = _pyplot()
+    joints: list[str] = []
+    for row in rows:
+        joints += [j for j in row["per_joint_mm"] if j not in joints]
+    width = 0.8 / max(1, len(rows))
+    fig, ax = plt.subplots(figsize=(max(8.0, 0.55 * len(joints) * max(1, len(rows)) ** 0.5), 4.5))
+    x = np.arange(len(joints))
+    for k, row in enumerate(rows):
+        heights = [row["per_joint_mm"].get(j, np.nan) for j in joints]
+        ax.bar(x + (k - (len(rows) - 1) / 2) * width, heights, width, label=row["label"])
+    ax.set_xticks(x, joints, rotation=45, ha="right")
+    ax.set_ylabel(f"{metric} (mm)")
+    ax.set_title(f"{metric} per joint")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.grid(axis="y", alpha=0.3)
+    return _save(fig, path)
+
+
+def worst_frames_plot(frames: Sequence[dict[str, Any]], skeleton: Sequence[tuple[int, int]], title: str, path: Path) -> Path:
+    """One row per frame: prediction (colour) and ground truth (grey) over the image crop, and in 3D.
+
+    Each frame: ``crop`` (BGR image or None), ``pred_2d``/``gt_2d`` (J, 2) crop pixels,
+    ``pred_3d``/``gt_3d`` (J, 3) root-relative mm, ``caption``.
+    """
+    plt = _pyplot()
+    fig = plt.figure(figsize=(10, 4.2 * len(frames)))
+    for i, frame in enumerate(frames):
+        ax2 = fig.add_subplot(len(frames), 2, 2 * i + 1)
+        if frame["crop"] is not None:
+            ax2.imshow(frame["crop"][:, :, ::-1])
+        else:
+            ax2.text(0.5, 0.5, "image not found", ha="center", va="center", transform=ax2.transAxes)
+        for name, joints, color in (("ground truth", frame["gt_2d"], "0.6"), ("prediction", frame["pred_2d"], "tab:red")):
+            for a, b in skeleton:
+                ax2.plot(joints[[a, b], 0], joints[[a, b], 1], color=color, linewidth=2)
+            ax2.scatter(joints[:, 0], joints[:, 1], s=8, color=color, label=name, zorder=3)
+        if frame["crop"] is None:
+            ax2.invert_yaxis()
+        ax2.set_axis_off()
+        ax2.set_title(frame["caption"], fontsize=9)
+        if i == 0:
+            ax2.legend(fontsize=8, loc="lower left")
+        ax3 = fig.add_subplot(len(frames), 2, 2 * i + 2, projection="3d")
+        for joints, color in ((frame["gt_3d"], "0.6"), (frame["pred_3d"], "tab:red")):
+            xs, ys, zs = joints[:, 0], joints[:, 2], -joints[:, 1]  # camera X right, Y down, Z forward
+            for a, b in skeleton:
+                ax3.plot(xs[[a, b]], ys[[a, b]], zs[[a, b]], color=color, linewidth=2)
+            ax3.scatter(xs, ys, zs, s=6, color=color)
+        both = np.concatenate([frame["gt_3d"], frame["pred_3d"]])
+        span = float(max(np.ptp(both, axis=0).max(), 1.0)) / 2
+        mid = (both.max(axis=0) + both.min(axis=0)) / 2
+        ax3.set_xlim(mid[0] - span, mid[0] + span)
+        ax3.set_ylim(mid[2] - span, mid[2] + span)
+        ax3.set_zlim(-mid[1] - span, -mid[1] + span)
+        ax3.set_xlabel("X (mm)", fontsize=7)
+        ax3.set_ylabel("Z (mm)", fontsize=7)
+        ax3.set_zlabel("-Y (mm)", fontsize=7)
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+__all__ = ["cdf_plot", "comparison_plot", "joint_plot", "pose_plot", "worst_frames_plot"]

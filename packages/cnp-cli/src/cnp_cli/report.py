@@ -75,8 +75,33 @@ def _variants(runs: Sequence[Run]) -> list[str]:
     return _table(("variant", "backbone", "depths", "dims", "head", "heatmap", "params (M)", "GMACs"), rows)
 
 
-def _plot_path(out: Path, setting: str, metric: Any, alignment: Any) -> Path:
-    return out.with_name(f"{out.stem}_{_slug(f'{setting} {metric} {alignment}')}.png")
+def _plot_path(out: Path, setting: str, metric: Any, alignment: Any, kind: str = "") -> Path:
+    return out.with_name(f"{out.stem}_{_slug(f'{setting} {metric} {alignment} {kind}')}.png")
+
+
+def _metrics_rows(members: Sequence[Run]) -> list[tuple[Any, ...]]:
+    """Every metric of every run: total with its 95% interval."""
+
+    def show(value: float | None, unit: str) -> str:
+        if value is None:
+            return "-"
+        return f"{100 * value:.1f}%" if unit == "fraction" else f"{value:.2f}"
+
+    names: dict[str, str] = {}
+    for run in members:
+        names.update({k: m["label"] for k, m in (run.record.get("metrics") or {}).items()})
+    rows = []
+    for key, label in names.items():
+        cells = []
+        for run in members:
+            m = (run.record.get("metrics") or {}).get(key)
+            if m is None:
+                cells.append("-")
+                continue
+            ci = m.get("ci95")
+            cells.append(show(m["total"], m["unit"]) + (f" ({show(ci[0], m['unit'])}-{show(ci[1], m['unit'])})" if ci else ""))
+        rows.append((label, *cells))
+    return rows
 
 
 def _other_options(row: dict[str, Any], setting: str) -> str:
@@ -92,15 +117,17 @@ def build_report(
 
     Files there that cnp did not write are refused before anything is written, unless ``force``.
     """
-    from cnp_cli.plots import comparison_plot, drawn_by_cnp
+    from cnp_cli.plots import drawn_by_cnp
 
     out = Path(out)
     groups: dict[tuple[Any, ...], list[Run]] = {}
     for run in runs:
         groups.setdefault(setting(run.record), []).append(run)
     claim_output(out, force=force, owned=written_by_cnp)
-    for _, setting_words, metric, alignment in groups:
-        claim_output(_plot_path(out, setting_words, metric, alignment), force=force, owned=drawn_by_cnp)
+    for (_, setting_words, metric, alignment), members in groups.items():
+        kinds = ["", "cdf", "joints", *(f"worst {r.label}" for r in members)]
+        for kind in kinds:
+            claim_output(_plot_path(out, setting_words, metric, alignment, kind), force=force, owned=drawn_by_cnp)
     lines = [MARKER, f"# {title or 'ConvNeXtPose evaluation report'}", ""]
     lines.append(f"Generated {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC by `cnp report` from {len(runs)} run(s).")
     lines += ["", "## Environment", "", *_environment(runs), "", "## Variants", "", *_variants(runs), ""]
@@ -110,9 +137,9 @@ def build_report(
         base = baseline if baseline and any(baseline in (r.label, str(r.record["variant"])) for r in members) else None
         comparison = compare_runs(members, baseline=base)
         heading = f"{dataset} {setting_words}: {metric} ({alignment} alignment)".replace(" :", ":")
-        plot = _plot_path(out, setting_words, metric, alignment)
-        comparison_plot(comparison, plot)
-        plots.append(str(plot))
+        figures = _group_figures(members, comparison, out, (setting_words, metric, alignment))
+        plots += [str(p) for p in figures["paths"]]
+        plot = figures["paths"][0]
         lines += [f"## {heading}", "", f"Baseline: `{comparison['baseline']}`.", ""]
         rows = [
             (
@@ -136,6 +163,9 @@ def build_report(
         action_rows.append(("**Total**", *(f"**{fmt_mm(r['total_mm'])}**" for r in comparison["rows"])))
         lines += _table(("action", *(f"`{r['label']}`" for r in comparison["rows"])), action_rows)
         lines += ["", f"![{heading}]({plot.name})", ""]
+        lines += ["Every metric (frame-wise total, 95% bootstrap interval over frames):", ""]
+        lines += _table(("metric", *(f"`{r.label}`" for r in members)), _metrics_rows(members))
+        lines += ["", *figures["markdown"]]
         paper_rows += [
             (
                 r["variant"],
@@ -158,6 +188,37 @@ def build_report(
     ]
     write_text(out, "\n".join(lines))
     return {"report": str(out), "plots": plots, "runs": [r.label for r in runs], "groups": len(groups)}
+
+
+def _group_figures(members: Sequence[Run], comparison: dict[str, Any], out: Path, key: tuple[str, Any, Any]) -> dict[str, Any]:
+    """Bars with intervals, error CDFs, per-joint bars and each run's worst frames, with their Markdown."""
+    from cnp_cli.plots import cdf_plot, comparison_plot, joint_plot, worst_frames_plot
+    from cnp_cli.report_figures import dataset_drawing, per_action_intervals, per_sample_headline, run_samples, worst_frames
+
+    metric = str(key[1])
+    samples = {run.label: run_samples(run) for run in members}
+    for row in comparison["rows"]:
+        table = samples.get(row["label"])
+        row["per_action_ci95"] = per_action_intervals(table) if table is not None else {}
+    paths = [comparison_plot(comparison, _plot_path(out, *key))]
+    markdown: list[str] = []
+    errors = {label: e for label, t in samples.items() if t is not None and (e := per_sample_headline(t)) is not None}
+    if errors:
+        paths.append(cdf_plot(errors, metric, _plot_path(out, *key, "cdf")))
+        markdown += [f"![distribution of per-sample {metric}]({paths[-1].name})", ""]
+    paths.append(joint_plot(comparison["rows"], metric, _plot_path(out, *key, "joints")))
+    markdown += [f"![{metric} per joint]({paths[-1].name})", ""]
+    for run in members:
+        table = samples.get(run.label)
+        skeleton, root = dataset_drawing(str(run.record["dataset"]))
+        frames = worst_frames(table, root) if table is not None else []
+        if not frames:
+            continue
+        path = worst_frames_plot(frames, skeleton, f"{run.label}: worst frames", _plot_path(out, *key, f"worst {run.label}"))
+        paths.append(path)
+        listed = ", ".join(f"{f['image_id']} ({f['label']}, {f['error_mm']:.1f} mm)" for f in frames)
+        markdown += [f"Worst frames of `{run.label}`: {listed}.", "", f"![worst frames of {run.label}]({path.name})", ""]
+    return {"paths": paths, "markdown": markdown}
 
 
 __all__ = ["build_report"]

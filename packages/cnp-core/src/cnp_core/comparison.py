@@ -221,6 +221,7 @@ def compare_runs(
                 "paper_delta_mm": _delta(total, paper),
                 "paper_source": source,
                 "per_action_mm": {a: r["per_action_mm"].get(a) for a in actions},
+                "per_joint_mm": r.get("per_joint_mm") or {},
             }
         )
     return {"baseline": runs[base].label, "mixed": len({setting(r.record) for r in runs}) > 1, "actions": actions, "rows": rows}

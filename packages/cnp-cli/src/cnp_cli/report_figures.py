@@ -1,0 +1,105 @@
+"""What `cnp report` draws from each run's per-sample table: intervals per action, error
+distributions, and the worst frames (prediction and ground truth over the crop and in 3D)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cnp_core.comparison import Run
+
+
+def run_samples(run: Run) -> dict[str, np.ndarray] | None:
+    """The run's ``samples.npz`` as arrays (None when it has none or it is unreadable)."""
+    from cnp_core.scoring import SAMPLES_FILE
+
+    try:
+        with np.load(run.path.parent / SAMPLES_FILE, allow_pickle=False) as table:
+            return {k: table[k] for k in table.files}
+    except (OSError, ValueError):
+        return None
+
+
+def per_sample_headline(samples: dict[str, np.ndarray]) -> np.ndarray | None:
+    """Each sample's headline error (its mean over the scored joints)."""
+    errors = samples.get("headline")
+    return None if errors is None else errors.astype(np.float64).mean(axis=1)
+
+
+def per_action_intervals(samples: dict[str, np.ndarray], resamples: int = 1000, seed: int = 0) -> dict[str, list[float]]:
+    """A bootstrap 95% interval of the headline per action (frames resampled within the action)."""
+    from cnp_core.metrics import bootstrap_intervals
+
+    errors = per_sample_headline(samples)
+    if errors is None or "action_name" not in samples:
+        return {}
+    names = samples["action_name"].astype(str)
+    out = {}
+    for name in dict.fromkeys(names.tolist()):
+        interval = bootstrap_intervals({"x": errors[names == name]}, resamples, seed).get("x")
+        if interval is not None:
+            out[name] = list(interval)
+    return out
+
+
+def _project(points: np.ndarray, focal: np.ndarray, center: np.ndarray) -> np.ndarray:
+    return points[:, :2] / points[:, 2:3] * focal + center
+
+
+def _crop(path: str, box: np.ndarray) -> np.ndarray | None:
+    import cv2
+
+    image = cv2.imread(path, cv2.IMREAD_COLOR) if Path(path).is_file() else None
+    if image is None:
+        return None
+    x, y, w, h = (round(float(v)) for v in box)
+    x0, y0 = max(x, 0), max(y, 0)
+    crop = image[y0 : max(y0, y + h), x0 : max(x0, x + w)]
+    return crop if crop.size else None
+
+
+def worst_frames(samples: dict[str, np.ndarray], root_index: int, count: int = 3) -> list[dict[str, Any]]:
+    """The ``count`` samples with the largest headline error, ready for :func:`cnp_cli.plots.worst_frames_plot`."""
+    errors = per_sample_headline(samples)
+    needed = ("image_path", "bbox", "focal", "center", "pred_cam_mm", "gt_cam_mm")
+    if errors is None or any(k not in samples for k in needed):
+        return []
+    frames = []
+    for i in np.argsort(-errors, kind="stable")[:count]:
+        box = samples["bbox"][i].astype(np.float64)
+        pred, gt = samples["pred_cam_mm"][i].astype(np.float64), samples["gt_cam_mm"][i].astype(np.float64)
+        focal, center = samples["focal"][i].astype(np.float64), samples["center"][i].astype(np.float64)
+        crop = _crop(str(samples["image_path"][i]), box)
+        origin = np.maximum(box[:2], 0) if crop is not None else box[:2]
+        label = str(samples["sequence"][i]) if "sequence" in samples else str(samples["action_name"][i])
+        frames.append(
+            {
+                "crop": crop,
+                "pred_2d": _project(pred, focal, center) - origin,
+                "gt_2d": _project(gt, focal, center) - origin,
+                "pred_3d": pred - pred[root_index],
+                "gt_3d": gt - gt[root_index],
+                "caption": f"image {int(samples['image_id'][i])} ({label}): {errors[i]:.1f} mm",
+                "image_id": int(samples["image_id"][i]),
+                "label": label,
+                "error_mm": float(errors[i]),
+            }
+        )
+    return frames
+
+
+def dataset_drawing(dataset: str) -> tuple[tuple[tuple[int, int], ...], int]:
+    """The dataset's skeleton and root joint, from its declaration (no bones if it is not installed)."""
+    from cnp_core.errors import UnknownNameError
+    from cnp_core.plugins import registry
+
+    try:
+        info = registry("dataset").get(dataset).info
+    except UnknownNameError:
+        return (), 0
+    return tuple(info.skeleton), int(info.root_index)
+
+
+__all__ = ["dataset_drawing", "per_action_intervals", "per_sample_headline", "run_samples", "worst_frames"]

@@ -120,7 +120,7 @@ def test_compare_baseline_errors(runs: dict[str, Path]) -> None:
 
 def test_report_lists_actions_paper_deltas_and_plots(runs: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "rep" / "report.md"
-    result = invoke("report", str(runs["a"]), str(runs["b"]), str(runs["p1"]), "--out", str(out), "--json")
+    result = invoke("report", str(runs["a"]), str(runs["b"]), str(runs["p1"]), "--out", str(out), "--json", "--worst", "2")
     written = json.loads(result.stdout)  # type: ignore[attr-defined]
     text = out.read_text()
     # per group: action bars with intervals, error CDFs, per-joint bars, and each run's worst frames
@@ -139,7 +139,7 @@ def test_report_lists_actions_paper_deltas_and_plots(runs: dict[str, Path], tmp_
     assert not list(out.parent.glob(".*.tmp"))
     assert "| PA-MPJPE (rigid) |" in text and "| 3DPCK@150mm |" in text
     with np.load(runs["a"] / "samples.npz") as table:
-        worst = np.argsort(-table["headline"].astype(np.float64).mean(axis=1))[:3]
+        worst = np.argsort(-table["headline"].astype(np.float64).mean(axis=1))[:2]
         ids = [int(table["image_id"][i]) for i in worst]
     line = next(x for x in text.splitlines() if x.startswith(f"Worst frames of `{runs['a'].name}`"))
     assert [int(part.split(" (")[0]) for part in line.split(": ", 1)[1].split("), ")] == ids

@@ -111,7 +111,13 @@ def _other_options(row: dict[str, Any], setting: str) -> str:
 
 
 def build_report(
-    runs: Sequence[Run], out: Path, *, baseline: str | None = None, title: str | None = None, force: bool = False
+    runs: Sequence[Run],
+    out: Path,
+    *,
+    baseline: str | None = None,
+    title: str | None = None,
+    force: bool = False,
+    worst: int = 3,
 ) -> dict[str, Any]:
     """Write ``out`` (Markdown) and one PNG per setting/metric group beside it; returns what was written.
 
@@ -137,7 +143,7 @@ def build_report(
         base = baseline if baseline and any(baseline in (r.label, str(r.record["variant"])) for r in members) else None
         comparison = compare_runs(members, baseline=base)
         heading = f"{dataset} {setting_words}: {metric} ({alignment} alignment)".replace(" :", ":")
-        figures = _group_figures(members, comparison, out, (setting_words, metric, alignment))
+        figures = _group_figures(members, comparison, out, (setting_words, metric, alignment), worst)
         plots += [str(p) for p in figures["paths"]]
         plot = figures["paths"][0]
         lines += [f"## {heading}", "", f"Baseline: `{comparison['baseline']}`.", ""]
@@ -190,7 +196,9 @@ def build_report(
     return {"report": str(out), "plots": plots, "runs": [r.label for r in runs], "groups": len(groups)}
 
 
-def _group_figures(members: Sequence[Run], comparison: dict[str, Any], out: Path, key: tuple[str, Any, Any]) -> dict[str, Any]:
+def _group_figures(
+    members: Sequence[Run], comparison: dict[str, Any], out: Path, key: tuple[str, Any, Any], worst: int
+) -> dict[str, Any]:
     """Bars with intervals, error CDFs, per-joint bars and each run's worst frames, with their Markdown."""
     from cnp_cli.plots import cdf_plot, comparison_plot, joint_plot, worst_frames_plot
     from cnp_cli.report_figures import dataset_drawing, per_action_intervals, per_sample_headline, run_samples, worst_frames
@@ -211,7 +219,7 @@ def _group_figures(members: Sequence[Run], comparison: dict[str, Any], out: Path
     for run in members:
         table = samples.get(run.label)
         skeleton, root = dataset_drawing(str(run.record["dataset"]))
-        frames = worst_frames(table, root) if table is not None else []
+        frames = worst_frames(table, root, worst) if table is not None and worst > 0 else []
         if not frames:
             continue
         path = worst_frames_plot(frames, skeleton, f"{run.label}: worst frames", _plot_path(out, *key, f"worst {run.label}"))

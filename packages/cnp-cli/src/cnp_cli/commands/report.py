@@ -22,12 +22,14 @@ def report_command(
     force: Annotated[
         bool, typer.Option("--force", help="Replace files at --out (and its plots) that cnp did not write.")
     ] = False,
+    worst: Annotated[int, typer.Option(min=0, help="Worst frames drawn per run (0: none).")] = 3,
 ) -> None:
-    """Environment, variant configurations, totals, the 15-action table, paper deltas and plots."""
+    """Environment, variants, totals with intervals, every metric, per-action and per-joint plots, error
+    distributions, each run's worst frames drawn, and the paper's numbers."""
     from cnp_cli.report import build_report
     from cnp_core.comparison import load_run
 
-    written = build_report([load_run(r) for r in runs], out, baseline=baseline, title=title, force=force)
+    written = build_report([load_run(r) for r in runs], out, baseline=baseline, title=title, force=force, worst=worst)
     if json_out:
         print_json(written)
     else:

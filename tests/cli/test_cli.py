@@ -253,3 +253,21 @@ def test_exclude_leaves_sequences_out_and_says_so(h36m_dir: Path, tmp_path: Path
     assert full["excluded"] is None and full["total_ci95_mm"] is None
     bad = runner.invoke(app, [*args, "--exclude", "S7_Greeting"])
     assert bad.exit_code == 1 and "--exclude 'S7_Greeting': matches no sequence" in bad.stderr
+
+
+def test_the_library_front_door_returns_typed_records(h36m_dir: Path, tmp_path: Path) -> None:
+    import cnp_core
+    from cnp_core.checkpoints import write_checkpoint
+    from cnp_core.checkpoints.synthetic import random_state_dict
+
+    ckpt = write_checkpoint(random_state_dict("XS", seed=5), tmp_path / "snapshot_9.pth.tar", form="pth", epoch=9)
+    common = {"dataset": "h36m", "flip": False, "workers": 0, "bootstrap": 200, "output_dir": tmp_path / "out"}
+    (run,) = cnp_core.evaluate("XS", [ckpt], h36m_dir, options={"protocol": 1}, **common)
+    assert isinstance(run, cnp_core.RunRecord) and run.epoch == 9 and run.num_samples == 60
+    assert run.options == {"protocol": 1, "bbox": "gt", "bbox_root": None} and run.metric == "PA MPJPE"
+    assert run.total_mm == run.metrics["pa_mpjpe_rigid"]["total"] and run.total_ci95_mm is not None
+    assert run.total_ci95_mm[0] <= run.total_mm <= run.total_ci95_mm[1]
+    assert (run.run_dir / "metrics.json").is_file() and run.record["checkpoint_sha256"]
+    with pytest.raises(cnp_core.ParameterError, match=r"^protocol 3: choose 1 or 2") as caught:
+        cnp_core.evaluate("XS", [ckpt], h36m_dir, options={"protocol": 3}, **common)
+    assert caught.value.parameter == "protocol"

@@ -55,6 +55,8 @@ def test_a_failing_commands_hook_leaves_every_command_working(monkeypatch: pytes
 
     previous = set_host(build_host([("broken-commands", BrokenCommands())], load_entry_points=False))
     monkeypatch.setattr(cli, "_plugin_commands_added", False)
+    for info in cli.app.registered_commands:  # restored after the test: eval's dataset options
+        monkeypatch.setattr(info, "callback", info.callback)
     try:
         with pytest.warns(PluginLoadWarning, match="broken-commands.*cnp_register_commands failed: RuntimeError: boom"):
             cli.add_plugin_commands()

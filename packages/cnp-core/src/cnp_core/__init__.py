@@ -18,6 +18,7 @@ from cnp_core.errors import (
     CnpError,
     DataError,
     DuplicateNameError,
+    ParameterError,
     UnknownNameError,
     UnsafeCheckpointError,
 )
@@ -29,6 +30,10 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "DatasetInfo": "cnp_core.datasets",
+    "DatasetOption": "cnp_core.datasets",
+    "Published": "cnp_core.datasets",
+    "RunRecord": "cnp_core.run_records",
+    "evaluate": "cnp_core.run_records",
     "EvalSplit": "cnp_core.datasets",
     "SplitOptions": "cnp_core.datasets",
     "PoseModel": "cnp_core.model",
@@ -44,8 +49,9 @@ _LAZY = {
 if TYPE_CHECKING:
     from cnp_core.checkpoints import inspect_checkpoint, load_checkpoint, read_checkpoint, write_checkpoint
     from cnp_core.checkpoints.conversion import convert_checkpoint, load_model
-    from cnp_core.datasets import DatasetInfo, EvalSplit, SplitOptions
+    from cnp_core.datasets import DatasetInfo, DatasetOption, EvalSplit, Published, SplitOptions
     from cnp_core.model import PoseModel, build_model
+    from cnp_core.run_records import RunRecord, evaluate
 
 
 def __getattr__(name: str) -> Any:
@@ -60,10 +66,14 @@ __all__ = [
     "CnpError",
     "DataError",
     "DatasetInfo",
+    "DatasetOption",
     "DuplicateNameError",
     "EvalSplit",
     "PaperNumbers",
+    "ParameterError",
     "PoseModel",
+    "Published",
+    "RunRecord",
     "SplitOptions",
     "UnknownNameError",
     "UnsafeCheckpointError",
@@ -71,6 +81,7 @@ __all__ = [
     "build_host",
     "build_model",
     "convert_checkpoint",
+    "evaluate",
     "freeze_config",
     "get_host",
     "get_variant",

@@ -35,8 +35,6 @@ class InferenceConfig:
 
 def resolve_device(spec: str = "auto") -> torch.device:
     """``auto`` -> CUDA when available, else CPU; otherwise the named device (checked)."""
-    from cnp_core.errors import CnpError
-
     if spec == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
@@ -44,7 +42,7 @@ def resolve_device(spec: str = "auto") -> torch.device:
     except RuntimeError:
         raise ParameterError("device", spec, "use auto, cpu, cuda or cuda:N") from None
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise CnpError(f"--device {spec}: CUDA is not available on this machine; use --device cpu or auto")
+        raise ParameterError("device", spec, "CUDA is not available on this machine; use cpu or auto")
     return device
 
 

@@ -308,6 +308,21 @@ def _existing_record(run_dir: Path, fingerprint: str) -> dict[str, Any] | None:
     return record if ok else None
 
 
+def _prepare(
+    model: Any, job: EvalJob, prepare_model: Callable[[Any], Any] | None, on_notes: Callable[[list[str]], None] | None
+) -> Any:
+    if prepare_model is not None:
+        return prepare_model(model)
+    if not job.optimize:
+        return model
+    from cnp_core.optimize import optimize_for_inference
+
+    optimized, notes = optimize_for_inference(model)
+    if on_notes is not None:
+        on_notes(list(dict.fromkeys(notes)))
+    return optimized
+
+
 def evaluate_checkpoints(
     job: EvalJob,
     checkpoints: Sequence[Path] = (),
@@ -317,8 +332,12 @@ def evaluate_checkpoints(
     on_result: Callable[[dict[str, Any], EvalResult | None], None] | None = None,
     sources: Sequence[ModelSource] | None = None,
     resume: bool = False,
+    on_notes: Callable[[list[str]], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Evaluate each checkpoint on the job's split; returns the metrics records (also written to disk).
+
+    With ``job.optimize`` each model is rewritten by :func:`cnp_core.optimize.optimize_for_inference`
+    (``on_notes`` hears what applied, once) unless ``prepare_model`` replaces that step.
 
     Under torchrun each rank infers its shard and rank 0 scores and writes. With ``resume``, runs
     whose results exist for the same configuration are skipped, and saved blocks of an
@@ -347,6 +366,7 @@ def evaluate_checkpoints(
     versions = package_versions()
     data = data_fingerprint(job, dataset, split)
     records = []
+    noted = False
     for source, name in zip(sources, names, strict=True):
         sha = sha256_of(source.path)
         fingerprint = config_hash(job, source, sha, data, evaluator, versions)
@@ -359,8 +379,9 @@ def evaluate_checkpoints(
                 on_result(records[-1], None)
             continue
         model = source.load()
-        if prepare_model is not None and source.backend == "torch":
-            model = prepare_model(model)
+        if source.backend == "torch":
+            model = _prepare(model, job, prepare_model, on_notes if not noted else None)
+            noted = True
         blocks = plan_blocks(len(split), job.inference.batch_size, dist.world_size, job.block_batches)
         mine = [blocks[i] for i in shard_indices(len(blocks), dist.rank, dist.world_size)]
         start = time.perf_counter()

@@ -133,24 +133,15 @@ def eval_command(
             bootstrap=BootstrapOptions(resamples=bootstrap, seed=seed),
             exclude=tuple(p.strip() for p in (exclude or "").split(",") if p.strip()),
         )
-        prepare = None
-        if optimize:
-            from cnp_core.optimize import optimize_for_inference
 
-            shown = False
-
-            def prepare(model: Any) -> Any:
-                nonlocal shown
-                optimized, notes = optimize_for_inference(model)
-                if verbose and dist.is_main and not shown:  # the same for every checkpoint of the variant
-                    shown = True
-                    for note in dict.fromkeys(notes):
-                        err.print(f"[dim]optimize: {note}[/]")
-                return optimized
+        def show_notes(notes: list[str]) -> None:
+            if verbose and dist.is_main:
+                for note in notes:
+                    err.print(f"[dim]optimize: {note}[/]")
 
         sources = exported_sources(job, model) if model else None
         records = evaluate_checkpoints(
-            job, paths, prepare_model=prepare, on_result=None if json_out else _show, sources=sources, resume=resume
+            job, paths, on_result=None if json_out else _show, sources=sources, resume=resume, on_notes=show_notes
         )
         if json_out and dist.is_main:
             print_json(records)

@@ -29,6 +29,14 @@ class OutputError(CnpError):
 
 
 def _umask() -> int:
+    """The process umask: read from /proc where Linux shows it (no window in which another thread
+    would create files with umask 0), else set and restored at once."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     mask = os.umask(0)
     os.umask(mask)
     return mask

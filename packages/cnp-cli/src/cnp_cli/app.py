@@ -16,6 +16,7 @@ from cnp_cli.commands import (
     plugins,
     predict,
     report,
+    train,
     variants,
 )
 
@@ -43,6 +44,7 @@ def _register_eval_commands() -> None:
     app.command("benchmark")(benchmark.benchmark_command)
     app.command("predict")(predict.predict_command)
     app.command("export")(export.export_command)
+    app.command("train")(train.train_command)
 
 
 _register_eval_commands()
@@ -74,7 +76,7 @@ def add_plugin_commands() -> None:
 
 
 def _add_dataset_options(host: Any) -> None:
-    """``cnp eval`` gains the options every registered dataset declares (``--protocol``, ...)."""
+    """``cnp eval`` (and ``cnp train``) gain the options every registered dataset declares (``--protocol``, ...)."""
     import warnings
 
     from cnp_cli.commands import eval as eval_cmd
@@ -85,10 +87,13 @@ def _add_dataset_options(host: Any) -> None:
     except Exception as exc:  # the datasets' plugins failed: eval keeps its own options
         warnings.warn(f"cnp datasets could not be listed: {type(exc).__name__}: {exc}", PluginLoadWarning, stacklevel=2)
         return
-    command = eval_cmd.with_dataset_options(eval_cmd.eval_command, datasets)
+    commands = {
+        "eval": eval_cmd.with_dataset_options(eval_cmd.eval_command, datasets),
+        "train": eval_cmd.with_dataset_options(train.train_command, [(n, i) for n, i in datasets if i.train_split]),
+    }
     for info in app.registered_commands:
-        if info.name == "eval":
-            info.callback = command
+        if info.name in commands:
+            info.callback = commands[info.name]
 
 
 def _interrupt_on_sigterm() -> None:

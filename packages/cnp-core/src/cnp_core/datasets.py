@@ -75,7 +75,9 @@ class DatasetInfo:
     - ``published``: :class:`Published` results that runs are compared with;
     - ``demo``: writes a small synthetic dataset into an empty folder, for ``cnp eval --demo`` (optional);
     - ``result_files``: ``(split, result) -> {file name: JSON-ready data}``, the dataset's own result
-      files written into every run folder beside ``metrics.json`` (optional).
+      files written into every run folder beside ``metrics.json`` (optional);
+    - ``train_split``: ``(data_dir, options) -> cnp_core.training.TrainSplit``, its training samples
+      for ``cnp train`` (optional; a dataset without it is for evaluation only).
     """
 
     joint_names: tuple[str, ...]
@@ -90,6 +92,7 @@ class DatasetInfo:
     published: tuple[Published, ...] = ()
     demo: Callable[[Path], Any] | None = None
     result_files: Callable[[Any, Any], Mapping[str, Any]] | None = None
+    train_split: Callable[[Path, Any], Any] | None = None
 
     def __post_init__(self) -> None:
         problems = self._joint_problems() + self._option_problems()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import torch
 from torch import nn
 
+from cnp_core.errors import CnpError
 from cnp_core.integral import soft_argmax
 from cnp_core.plugins import PluginHost, registry
 from cnp_core.variants import Variant, get_variant
@@ -33,13 +37,25 @@ class PoseModel(nn.Module):
         return soft_argmax(self.heatmaps(images), self.joint_num, self.depth_dim)
 
 
-def build_model(variant: str | Variant, *, host: PluginHost | None = None) -> PoseModel:
+def build_model(
+    variant: str | Variant, *, host: PluginHost | None = None, backbone_options: Mapping[str, Any] | None = None
+) -> PoseModel:
     """Build the literal network of ``variant`` (a name, any case, or a record) with fresh weights.
 
+    ``backbone_options`` add to the backbone's configuration (training: ``drop_path_rate``).
     The model is returned in eval mode.
     """
     spec = get_variant(variant, host)
-    backbone = registry("backbone", host).get(spec.backbone)(**spec.backbone_kwargs)
+    factory = registry("backbone", host).get(spec.backbone)
+    try:
+        backbone = factory(**spec.backbone_kwargs, **(backbone_options or {}))
+    except TypeError:
+        if not backbone_options:
+            raise
+        raise CnpError(
+            f"backbone {spec.backbone} does not take {', '.join(backbone_options)} (asked for training); "
+            "set drop_path = 0 in the training configuration"
+        ) from None
     head = registry("head", host).get(spec.head)(
         in_channels=int(backbone.out_channels),
         joint_num=spec.joint_num,

@@ -25,9 +25,17 @@ app = typer.Typer(help="Create and validate Human3.6M-format data.", no_args_is_
 @user_errors
 def synth_command(
     out_dir: Annotated[Path, typer.Argument(metavar="OUT", help="Folder to create (the Human36M/ root).")],
-    subjects: Annotated[list[int] | None, typer.Option(help="Subjects (repeatable); default 9 and 11.")] = None,
+    subjects: Annotated[
+        list[int] | None, typer.Option(help="Subjects (repeatable); default 9 and 11 (with --train also 1, 5, 6, 7, 8).")
+    ] = None,
     frames: Annotated[int, typer.Option(min=1, help="Frames per sequence and camera (frame_idx = k * frame-step).")] = 4,
-    frame_step: Annotated[int, typer.Option(min=1, help="Spacing of frame indices; 32 alternates test / non-test frames.")] = 32,
+    frame_step: Annotated[
+        int | None,
+        typer.Option(min=1, help="Spacing of frame indices; default 32 (test / non-test frames alternate), 5 with --train."),
+    ] = None,
+    train: Annotated[
+        bool, typer.Option("--train", help="Also the training subjects 1, 5, 6, 7, 8, every 5th frame (for `cnp train`).")
+    ] = False,
     subactions: Annotated[int, typer.Option(min=1, max=2, help="Subactions per action (1 or 2).")] = 2,
     cameras: Annotated[int, typer.Option(min=1, max=4, help="Cameras per subject (1..4).")] = 4,
     seed: Annotated[int, typer.Option(help="Random seed; same seed, same dataset.")] = 0,
@@ -45,11 +53,11 @@ def synth_command(
     from cnp_h36m.synth import SynthConfig, generate, is_synthetic
 
     config = SynthConfig(
-        subjects=tuple(subjects or (9, 11)),
+        subjects=tuple(subjects or ((1, 5, 6, 7, 8, 9, 11) if train else (9, 11))),
         subactions=tuple(range(1, subactions + 1)),
         cameras=tuple(range(1, cameras + 1)),
         frames=frames,
-        frame_step=frame_step,
+        frame_step=frame_step or (5 if train else 32),
         seed=seed,
         images=not no_images,
     )

@@ -34,6 +34,7 @@ class Human36M:
         published=tuple(Published(v, protocol, mm, source) for v, protocol, mm, source in C.PUBLISHED),
         demo=lambda folder: write_demo(folder),
         result_files=lambda split, result: {RESULT_FILE: result_records(split, result)},
+        train_split=lambda data_dir, options: load_train(Path(data_dir), options),
     )
 
     def input_files(self, data_dir: Path, options: SplitOptions | H36MOptions) -> list[Path]:
@@ -81,6 +82,25 @@ class Human36M:
             except OSError:
                 pass  # a read-only cache must not stop an evaluation
         return split
+
+
+def load_train(data_dir: Path, options: SplitOptions) -> Any:
+    """The training split of ``options``' protocol (SPEC section 5); parsed each time (a training run
+    reads it once)."""
+    from cnp_h36m.split import build_train_split
+
+    settings = h36m_options(options)
+    if not data_dir.is_dir():
+        raise DataError(f"data folder {data_dir} does not exist; pass --data-dir or create one with `cnp data synth`")
+    for subject in C.TRAIN_SUBJECTS[settings.protocol]:
+        for kind in KINDS:
+            f = annotation_file(data_dir, subject, kind)
+            if not f.is_file():
+                raise DataError(
+                    f"missing training annotation file {f}; Protocol {settings.protocol} trains on subjects "
+                    f"{', '.join(map(str, C.TRAIN_SUBJECTS[settings.protocol]))} (`cnp data synth --train` writes them)"
+                )
+    return build_train_split(data_dir, settings)
 
 
 def write_demo(folder: Path) -> None:

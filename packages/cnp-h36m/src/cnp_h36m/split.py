@@ -12,6 +12,7 @@ import numpy as np
 from cnp_core.datasets import EvalSplit
 from cnp_core.errors import DataError
 from cnp_core.patches import process_bbox
+from cnp_core.training.samples import TrainSplit
 from cnp_core.validate import finite_rows, numbers
 from cnp_h36m import constants as C
 from cnp_h36m.jsonio import read_json
@@ -58,7 +59,7 @@ def _camera(cameras: Mapping[str, Any], subject: int, cam_idx: int, path: Path) 
     )
 
 
-def _subject_samples(data_dir: Path, subject: int, options: H36MOptions) -> dict[str, list[Any]]:
+def _subject_samples(data_dir: Path, subject: int, options: H36MOptions, sampling: int = C.TEST_SAMPLING) -> dict[str, list[Any]]:
     data_path = annotation_file(data_dir, subject, "data")
     cam_path = annotation_file(data_dir, subject, "camera")
     joint_path = annotation_file(data_dir, subject, "joint_3d")
@@ -71,7 +72,7 @@ def _subject_samples(data_dir: Path, subject: int, options: H36MOptions) -> dict
     for img in data["images"]:
         if _field(img, "subject", data_path, "image") != subject:
             continue
-        if _field(img, "frame_idx", data_path, "image") % C.TEST_SAMPLING != 0:
+        if _field(img, "frame_idx", data_path, "image") % sampling != 0:
             continue
         images[_field(img, "id", data_path, "image")] = img
     aspect = options.input_shape[1] / options.input_shape[0]
@@ -112,25 +113,20 @@ def _subject_samples(data_dir: Path, subject: int, options: H36MOptions) -> dict
     return out
 
 
-def build_split(data_dir: Path, options: H36MOptions) -> EvalSplit:
-    """Parse only the test subjects' files and keep every 64th frame (no cache; see ``cache.py``)."""
-    if options.protocol not in C.TEST_SUBJECTS:
-        raise DataError(f"unknown protocol {options.protocol}; Human3.6M has protocols 1 and 2")
-    if options.bbox_source not in ("gt", "rootnet"):
-        raise DataError(f"unknown bbox source {options.bbox_source!r}; use gt or rootnet")
-    subjects = C.TEST_SUBJECTS[options.protocol]
+def collect(
+    data_dir: Path, subjects: tuple[int, ...], options: H36MOptions, sampling: int, what: str
+) -> tuple[dict[str, list[Any]], list[int], np.ndarray]:
+    """Columns of every ``sampling``-th frame of ``subjects``, their subjects, and the (N, 18, 3)
+    camera-space joints (Thorax appended, computed in world space)."""
     cols: dict[str, list[Any]] = {}
     subject_of: list[int] = []
     for subject in subjects:
-        part = _subject_samples(data_dir, subject, options)
+        part = _subject_samples(data_dir, subject, options, sampling)
         subject_of.extend([subject] * len(part["id"]))
         for key, values in part.items():
             cols.setdefault(key, []).extend(values)
     if not cols.get("id"):
-        raise DataError(
-            f"{data_dir}: the Protocol {options.protocol} test split is empty (no frame_idx % 64 == 0 images of subjects {subjects})"
-        )
-    ids = np.array(cols["id"], dtype=np.int64)
+        raise DataError(f"{data_dir}: the {what} split is empty (no frame_idx % {sampling} == 0 images of subjects {subjects})")
     try:
         world = np.array(cols["joint_world"], dtype=np.float32)
     except ValueError:
@@ -142,6 +138,43 @@ def build_split(data_dir: Path, options: H36MOptions) -> EvalSplit:
     world = np.concatenate([world, thorax[:, None, :]], axis=1)
     R, t = np.stack(cols["R"]), np.stack(cols["t"])
     joint_cam = (np.matmul(R, world.transpose(0, 2, 1)).transpose(0, 2, 1) + t[:, None, :]).astype(np.float32)
+    return cols, subject_of, joint_cam
+
+
+def build_train_split(data_dir: Path, options: H36MOptions) -> TrainSplit:
+    """The training split (SPEC section 5): Protocol 2 subjects 1, 5, 6, 7, 8 (Protocol 1 adds 9),
+    every 5th frame, GT boxes processed as for testing, every joint visible; targets are pixel x, y
+    in the image and depth relative to the root in mm."""
+    subjects = C.TRAIN_SUBJECTS[options.protocol]
+    gt_boxes = H36MOptions(protocol=options.protocol, bbox_source="gt", input_shape=options.input_shape)
+    cols, _, joint_cam = collect(data_dir, subjects, gt_boxes, C.TRAIN_SAMPLING, f"Protocol {options.protocol} training")
+    focal, center = np.stack(cols["f"])[:, None, :], np.stack(cols["c"])[:, None, :]
+    joints = np.empty_like(joint_cam, dtype=np.float64)
+    joints[:, :, :2] = joint_cam[:, :, :2] / joint_cam[:, :, 2:3] * focal + center
+    joints[:, :, 2] = joint_cam[:, :, 2] - joint_cam[:, C.ROOT_INDEX : C.ROOT_INDEX + 1, 2]
+    root = images_dir(data_dir)
+    return TrainSplit(
+        name=f"h36m-p{options.protocol}-train",
+        image_paths=tuple(str(root / f) for f in cols["file"]),
+        bboxes=np.stack(cols["bbox"]).astype(np.float64),
+        joints=joints,
+        visible=np.ones(joint_cam.shape[:2], dtype=np.float32),
+        has_depth=np.ones(len(joint_cam), dtype=np.float32),
+        joint_names=C.JOINT_NAMES,
+        flip_pairs=C.FLIP_PAIRS,
+        bbox_3d_depth_mm=C.BBOX_3D_DEPTH_MM,
+    )
+
+
+def build_split(data_dir: Path, options: H36MOptions) -> EvalSplit:
+    """Parse only the test subjects' files and keep every 64th frame (no cache; see ``cache.py``)."""
+    if options.protocol not in C.TEST_SUBJECTS:
+        raise DataError(f"unknown protocol {options.protocol}; Human3.6M has protocols 1 and 2")
+    if options.bbox_source not in ("gt", "rootnet"):
+        raise DataError(f"unknown bbox source {options.bbox_source!r}; use gt or rootnet")
+    subjects = C.TEST_SUBJECTS[options.protocol]
+    cols, subject_of, joint_cam = collect(data_dir, subjects, options, C.TEST_SAMPLING, f"Protocol {options.protocol} test")
+    ids = np.array(cols["id"], dtype=np.int64)
     if options.bbox_source == "gt":
         bboxes = np.stack(cols["bbox"]).astype(np.float64)
         root_cam = joint_cam[:, C.ROOT_INDEX, :].astype(np.float64)

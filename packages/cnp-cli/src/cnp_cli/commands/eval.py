@@ -11,7 +11,7 @@ from cnp_cli.completion import variant_names
 from cnp_cli.console import err, out, print_json, user_errors
 
 
-def _workers(value: str) -> int | None:
+def parse_workers(value: str) -> int | None:
     from cnp_core.errors import CnpError
 
     if value == "auto":
@@ -123,7 +123,7 @@ def eval_command(
             data_dir=data_dir,
             split=SplitOptions.of(dataset_options, input_shape=spec.input_shape),
             inference=InferenceConfig(
-                batch_size=batch_size, workers=_workers(workers), device=dist.device, flip=flip, batched_flip=optimize
+                batch_size=batch_size, workers=parse_workers(workers), device=dist.device, flip=flip, batched_flip=optimize
             ),
             dataset=dataset,
             alignment=alignment,

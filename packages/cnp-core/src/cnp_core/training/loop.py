@@ -1,0 +1,269 @@
+"""The training loop: data in worker processes, AdamW with the official schedule, one official
+checkpoint per epoch (written atomically), exact resume, a JSON-lines log and periodic evaluation."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from cnp_core.atomic import atomic_path, make_dirs, write_json
+from cnp_core.errors import CnpError, DataError, ParameterError
+from cnp_core.model import PoseModel
+from cnp_core.patches import read_image
+from cnp_core.training.recipe import TrainConfig, learning_rate
+from cnp_core.training.samples import TrainSplit
+from cnp_core.training.targets import Augmentation, draw_augmentation, make_sample
+from cnp_core.variants import Variant
+
+LOG_FILE = "train_log.jsonl"
+CONFIG_FILE = "train_config.json"
+SNAPSHOT = re.compile(r"snapshot_(\d+)\.pth\.tar$")
+
+
+class TrainData(torch.utils.data.Dataset[tuple[torch.Tensor, ...]]):
+    """One epoch of a training split: every random choice is drawn from (seed, epoch, sample), so
+    any worker count, and a resumed run, sees the same batches."""
+
+    def __init__(self, split: TrainSplit, variant: Variant, config: TrainConfig, epoch: int) -> None:
+        self.split, self.variant, self.config, self.epoch = split, variant, config, epoch
+        order = np.random.default_rng([config.seed, epoch]).permutation(len(split)) if config.shuffle else None
+        self.order = np.arange(len(split)) if order is None else order
+
+    def __len__(self) -> int:
+        return len(self.split)
+
+    def __getitem__(self, position: int) -> tuple[torch.Tensor, ...]:
+        i = int(self.order[position])
+        rng = np.random.default_rng([self.config.seed, self.epoch, i])
+        image = read_image(self.split.image_paths[i])
+        if image is None:
+            raise DataError(f"cannot read training image {self.split.image_paths[i]} (missing or not an image)")
+        augmentation = draw_augmentation(rng) if self.config.augment else Augmentation()
+        patch, target, visible = make_sample(
+            image,
+            self.split.bboxes[i],
+            self.split.joints[i],
+            self.split.visible[i],
+            self.split.flip_pairs,
+            augmentation,
+            rng,
+            self.variant.input_shape,
+            self.variant.output_shape,
+            self.variant.depth_dim,
+            self.split.bbox_3d_depth_mm,
+        )
+        has_depth = torch.tensor(float(self.split.has_depth[i]))
+        return torch.from_numpy(patch), torch.from_numpy(target), torch.from_numpy(visible), has_depth
+
+
+def integral_l1_loss(coords: torch.Tensor, target: torch.Tensor, visible: torch.Tensor, has_depth: torch.Tensor) -> torch.Tensor:
+    """The official loss: per joint (|dx| + |dy| + |dz| * has_depth) / 3 times visibility, mean over
+    batch and joints."""
+    diff = (coords - target).abs() * visible[:, :, None]
+    per_joint = (diff[:, :, 0] + diff[:, :, 1] + diff[:, :, 2] * has_depth[:, None]) / 3.0
+    return per_joint.mean()
+
+
+def snapshot_path(folder: Path, epoch: int) -> Path:
+    return folder / f"snapshot_{epoch}.pth.tar"
+
+
+def latest_snapshot(folder: Path) -> int | None:
+    """The highest epoch with a checkpoint in ``folder``."""
+    epochs = [int(m.group(1)) for f in folder.glob("snapshot_*.pth.tar") if (m := SNAPSHOT.search(f.name))]
+    return max(epochs) if epochs else None
+
+
+def save_snapshot(folder: Path, epoch: int, model: nn.Module, optimizer: torch.optim.Optimizer, meta: dict[str, Any]) -> Path:
+    """``snapshot_{epoch}.pth.tar`` in the official form (``module.``-prefixed ``network``, ``optimizer``),
+    written aside and renamed into place."""
+    network = {f"module.{k}": v.detach().cpu() for k, v in model.state_dict().items()}
+    path = snapshot_path(folder, epoch)
+    with atomic_path(path) as tmp:
+        torch.save({"epoch": epoch, "network": network, "optimizer": optimizer.state_dict(), "cnp": meta}, tmp)
+    return path
+
+
+def load_snapshot(path: Path) -> dict[str, Any]:
+    try:
+        data: dict[str, Any] = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # a torn or foreign file: say which
+        raise CnpError(
+            f"cannot resume from {path}: {type(exc).__name__}: {exc}; delete it to resume from the one before"
+        ) from None
+    if not isinstance(data, dict) or not {"epoch", "network", "optimizer"} <= set(data):
+        raise CnpError(f"{path} is not a training snapshot (epoch, network, optimizer); delete it or pick another --output")
+    return data
+
+
+@dataclass(frozen=True)
+class TrainRun:
+    """Where a run writes and what it trains."""
+
+    variant: Variant
+    split: TrainSplit
+    output_dir: Path
+    config: TrainConfig = field(default_factory=TrainConfig)
+    device: str = "cpu"
+    workers: int = 0
+    init: Path | None = None
+    resume: bool = False
+    describe: dict[str, Any] = field(default_factory=dict)  # dataset, options, ... for train_config.json
+
+
+def _build(run: TrainRun) -> PoseModel:
+    from cnp_core.checkpoints import load_checkpoint
+    from cnp_core.model import build_model
+
+    options = {"drop_path_rate": run.config.drop_path} if run.config.drop_path > 0 else None
+    model = build_model(run.variant, backbone_options=options)
+    if run.init is not None:
+        load_checkpoint(model, run.init)  # checked against the variant: a misfit is one clear error
+    if run.config.freeze_backbone:
+        for p in model.backbone.parameters():
+            p.requires_grad_(False)
+    return model
+
+
+def _set_mode(model: PoseModel, freeze_backbone: bool) -> None:
+    model.train()
+    if freeze_backbone:
+        model.backbone.eval()  # frozen: BatchNorm keeps its running statistics
+
+
+def _log_lines(folder: Path, up_to_epoch: int) -> list[str]:
+    """The log of the epochs a resumed run keeps (those before the one it restarts)."""
+    log = folder / LOG_FILE
+    if not log.is_file():
+        return []
+    kept = []
+    for line in log.read_text(encoding="utf-8").splitlines():
+        try:
+            if int(json.loads(line)["epoch"]) <= up_to_epoch:
+                kept.append(line)
+        except (ValueError, KeyError, TypeError):
+            continue
+    return kept
+
+
+def train(
+    run: TrainRun,
+    *,
+    on_step: Callable[[dict[str, Any]], None] | None = None,
+    evaluate_epoch: Callable[[Path, int], dict[str, Any]] | None = None,
+    progress: bool = True,
+) -> list[dict[str, Any]]:
+    """Train ``run``; returns the log records of the steps taken now (also in ``train_log.jsonl``)."""
+    from tqdm import tqdm
+
+    config = run.config
+    if len(run.split) == 0:
+        raise DataError(f"the training split {run.split.name} has no usable samples")
+    if config.batch_size > len(run.split):
+        raise ParameterError("batch_size", config.batch_size, f"exceeds the {len(run.split)} training samples")
+    make_dirs(run.output_dir)
+    device = torch.device(run.device)
+    model = _build(run)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=config.lr, betas=config.betas, weight_decay=config.weight_decay)
+    start = 0
+    done = latest_snapshot(run.output_dir) if run.resume else None
+    if run.resume and done is None:
+        raise CnpError(f"--resume: no snapshot_N.pth.tar in {run.output_dir} to continue from")
+    if not run.resume and latest_snapshot(run.output_dir) is not None:
+        raise CnpError(f"{run.output_dir} already holds training snapshots; pass --resume to continue, or another --output")
+    if done is not None:
+        state = load_snapshot(snapshot_path(run.output_dir, done))
+        model.load_state_dict({k.removeprefix("module."): v for k, v in state["network"].items()})
+        optimizer.load_state_dict(state["optimizer"])
+        start = int(state["epoch"]) + 1
+    model.to(device)
+    for group in optimizer.state.values():
+        for key, value in group.items():
+            if isinstance(value, torch.Tensor) and key != "step":
+                group[key] = value.to(device)
+    write_json(
+        run.output_dir / CONFIG_FILE,
+        {"variant": run.variant.to_dict(), **run.describe, "config": config.to_dict(), "samples": len(run.split)},
+    )
+    kept = _log_lines(run.output_dir, start - 1)
+    with atomic_path(run.output_dir / LOG_FILE) as tmp:
+        tmp.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+    records: list[dict[str, Any]] = []
+    iterations = -(-len(run.split) // config.batch_size)
+    with (run.output_dir / LOG_FILE).open("a", encoding="utf-8") as log:
+        for epoch in range(start, config.epochs):
+            torch.manual_seed(config.seed * 1_000_003 + epoch)  # stochastic depth: a function of (seed, epoch)
+            loader = torch.utils.data.DataLoader(
+                TrainData(run.split, run.variant, config, epoch),
+                batch_size=config.batch_size,
+                shuffle=False,
+                num_workers=run.workers,
+                persistent_workers=False,
+            )
+            _set_mode(model, config.freeze_backbone)
+            bar = tqdm(total=iterations, desc=f"epoch {epoch}", unit="it", disable=not progress, leave=False)
+            tick = time.perf_counter()
+            for itr, (images, target, visible, has_depth) in enumerate(loader):
+                lr = learning_rate(epoch + itr / iterations, config)
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+                coords = model(images.to(device))
+                loss = integral_l1_loss(coords, target.to(device), visible.to(device), has_depth.to(device))
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                now = time.perf_counter()
+                record = {
+                    "epoch": epoch,
+                    "iteration": itr,
+                    "step": epoch * iterations + itr,
+                    "lr": lr,
+                    "loss": float(loss.detach()),
+                    "images_per_s": round(len(images) / max(now - tick, 1e-9), 2),
+                }
+                tick = now
+                log.write(json.dumps(record) + "\n")
+                log.flush()
+                records.append(record)
+                bar.set_postfix(loss=f"{record['loss']:.4f}", lr=f"{lr:.2e}", img_s=record["images_per_s"])
+                bar.update(1)
+                if on_step is not None:
+                    on_step(record)
+            bar.close()
+            meta = {"config": config.to_dict(), "variant": run.variant.name}
+            path = save_snapshot(run.output_dir, epoch, model, optimizer, meta)
+            if evaluate_epoch is not None and config.eval_every and (epoch + 1) % config.eval_every == 0:
+                result = {"epoch": epoch, "eval": evaluate_epoch(path, epoch)}
+                log.write(json.dumps(result) + "\n")
+                log.flush()
+                records.append(result)
+                model.to(device)
+    return records
+
+
+def weights_of(path: Path) -> dict[str, torch.Tensor]:
+    """The network weights of a training snapshot (keys without ``module.``)."""
+    return {k.removeprefix("module."): v for k, v in load_snapshot(path)["network"].items()}
+
+
+__all__ = [
+    "CONFIG_FILE",
+    "LOG_FILE",
+    "TrainData",
+    "TrainRun",
+    "integral_l1_loss",
+    "latest_snapshot",
+    "save_snapshot",
+    "train",
+    "weights_of",
+]

@@ -1,0 +1,88 @@
+"""The official training recipe as one frozen record, and its per-iteration learning rate."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+import tomllib
+
+from cnp_core.errors import DataError, ParameterError
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every setting of a training run; defaults are the official recipe (SPEC section 5).
+
+    ``seed`` fixes every random draw: shuffling and augmentation are pure functions of
+    (seed, epoch, sample position), so a resumed run sees exactly the data an uninterrupted one
+    would. ``augment=False``, ``shuffle=False`` and ``drop_path=0`` give the deterministic mode.
+    """
+
+    epochs: int = 70
+    batch_size: int = 32
+    lr: float = 1e-3
+    min_lr: float = 1e-6
+    warmup_epochs: float = 5.0
+    betas: tuple[float, float] = (0.9, 0.999)
+    weight_decay: float = 0.1
+    drop_path: float = 0.1
+    augment: bool = True
+    shuffle: bool = True
+    seed: int = 0
+    freeze_backbone: bool = False
+    eval_every: int = 0  # epochs between test evaluations (0: none)
+
+    def __post_init__(self) -> None:
+        checks = {
+            "epochs": self.epochs >= 1,
+            "batch_size": self.batch_size >= 1,
+            "lr": self.lr > 0,
+            "min_lr": 0 <= self.min_lr <= self.lr,
+            "warmup_epochs": 0 <= self.warmup_epochs < self.epochs,
+            "weight_decay": self.weight_decay >= 0,
+            "drop_path": 0 <= self.drop_path < 1,
+            "eval_every": self.eval_every >= 0,
+        }
+        for name, ok in checks.items():
+            if not ok:
+                raise ParameterError(name, getattr(self, name), "out of range (see `cnp train --help`)")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["betas"] = list(self.betas)
+        return data
+
+
+def learning_rate(step: float, config: TrainConfig) -> float:
+    """The rate at ``step`` = epoch + iteration / iterations per epoch: linear warm-up, then a
+    half-cycle cosine from ``lr`` down to ``min_lr`` at ``epochs``."""
+    if step < config.warmup_epochs:
+        return config.lr * step / config.warmup_epochs
+    progress = (step - config.warmup_epochs) / (config.epochs - config.warmup_epochs)
+    return config.min_lr + (config.lr - config.min_lr) * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def load_config(path: Path, base: TrainConfig | None = None) -> TrainConfig:
+    """``base`` (default: the official recipe) with the settings of a TOML file applied."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(f"config file {path} does not exist") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise DataError(f"config file {path} is not valid TOML ({exc})") from None
+    known = {f.name: f for f in fields(TrainConfig)}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise DataError(f"config file {path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(known)}")
+    if "betas" in data:
+        data["betas"] = tuple(data["betas"])
+    try:
+        return replace(base or TrainConfig(), **data)
+    except TypeError as exc:
+        raise DataError(f"config file {path}: {exc}") from None
+
+
+__all__ = ["TrainConfig", "learning_rate", "load_config"]

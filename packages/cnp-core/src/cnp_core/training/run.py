@@ -1,0 +1,80 @@
+"""The front door of training (what ``cnp train`` calls): a variant, a dataset's training split,
+the recipe, and optionally the dataset's test split evaluated every few epochs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from cnp_core.errors import ParameterError
+from cnp_core.training.recipe import TrainConfig
+from cnp_core.variants import Variant
+
+
+def train_model(
+    variant: str | Variant,
+    data_dir: str | Path,
+    *,
+    dataset: str,
+    output_dir: str | Path,
+    options: Mapping[str, Any] | None = None,
+    config: TrainConfig | None = None,
+    init: str | Path | None = None,
+    resume: bool = False,
+    device: str = "auto",
+    workers: int | None = None,
+    progress: bool = True,
+    on_step: Callable[[dict[str, Any]], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Train ``variant`` on ``dataset``'s training split in ``data_dir``; snapshots, the resolved
+    configuration and the step log go to ``output_dir``. Returns the log records of this call."""
+    from cnp_core.datasets import SplitOptions, check_joints_fit
+    from cnp_core.engine import InferenceConfig, auto_workers, resolve_device
+    from cnp_core.plugins import registry
+    from cnp_core.runs import EvalJob, evaluate_checkpoints
+    from cnp_core.scoring import BootstrapOptions
+    from cnp_core.training.loop import TrainRun, train
+    from cnp_core.variants import get_variant
+
+    config = config or TrainConfig()
+    spec = get_variant(variant)
+    info = registry("dataset").get(dataset).info
+    if info.train_split is None:
+        raise ParameterError("dataset", dataset, "declares no training split (it is for evaluation only)")
+    check_joints_fit(spec, info, dataset)
+    split_options = SplitOptions.of(options, input_shape=spec.input_shape).resolved(info)
+    split = info.train_split(Path(data_dir), split_options)
+    target = resolve_device(device)
+    workers = auto_workers(target) if workers is None else workers
+    output = Path(output_dir)
+
+    def evaluate_epoch(path: Path, epoch: int) -> dict[str, Any]:
+        job = EvalJob(
+            variant=spec,
+            data_dir=Path(data_dir),
+            dataset=dataset,
+            split=split_options,
+            inference=InferenceConfig(batch_size=config.batch_size, workers=workers, device=str(target), progress=False),
+            output_dir=output / "eval",
+            force=True,
+            bootstrap=BootstrapOptions(resamples=0),
+        )
+        (record,) = evaluate_checkpoints(job, [path])
+        return {"metric": record["metric"], "total_mm": record["total_mm"], "run_dir": record["run_dir"]}
+
+    run = TrainRun(
+        variant=spec,
+        split=split,
+        output_dir=output,
+        config=config,
+        device=str(target),
+        workers=workers,
+        init=Path(init) if init is not None else None,
+        resume=resume,
+        describe={"dataset": dataset, "options": split_options.given, "data_dir": str(data_dir)},
+    )
+    return train(run, on_step=on_step, evaluate_epoch=evaluate_epoch if config.eval_every else None, progress=progress)
+
+
+__all__ = ["train_model"]

@@ -31,6 +31,20 @@ def h36m_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def train_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Training subjects 1, 5, 6, 7, 8 and test subjects 9, 11; actions 2 and 3, one camera, frames
+    0 and 5: 20 training samples (Protocol 2), 4 test samples."""
+    from cnp_h36m.synth import SynthConfig, generate
+
+    out = tmp_path_factory.mktemp("h36m-train") / "Human36M"
+    config = SynthConfig(
+        subjects=(1, 5, 6, 7, 8, 9, 11), actions=(2, 3), subactions=(1,), cameras=(1,), frames=2, frame_step=5, seed=3
+    )
+    generate(out, config)
+    return out
+
+
+@pytest.fixture(scope="session")
 def checkpoint_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("checkpoints")
 

@@ -37,18 +37,18 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         checks = {
-            "epochs": self.epochs >= 1,
-            "batch_size": self.batch_size >= 1,
-            "lr": self.lr > 0,
-            "min_lr": 0 <= self.min_lr <= self.lr,
-            "warmup_epochs": 0 <= self.warmup_epochs < self.epochs,
-            "weight_decay": self.weight_decay >= 0,
-            "drop_path": 0 <= self.drop_path < 1,
-            "eval_every": self.eval_every >= 0,
+            "epochs": (self.epochs >= 1, "use 1 or more"),
+            "batch_size": (self.batch_size >= 1, "use 1 or more"),
+            "lr": (self.lr > 0, "use a positive rate"),
+            "min_lr": (0 <= self.min_lr <= self.lr, f"use 0 to lr ({self.lr})"),
+            "warmup_epochs": (0 <= self.warmup_epochs < self.epochs, f"must be 0 or more and below epochs ({self.epochs})"),
+            "weight_decay": (self.weight_decay >= 0, "use 0 or more"),
+            "drop_path": (0 <= self.drop_path < 1, "use 0 to below 1"),
+            "eval_every": (self.eval_every >= 0, "use 0 (never) or a number of epochs"),
         }
-        for name, ok in checks.items():
+        for name, (ok, problem) in checks.items():
             if not ok:
-                raise ParameterError(name, getattr(self, name), "out of range (see `cnp train --help`)")
+                raise ParameterError(name, getattr(self, name), problem)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -40,6 +40,7 @@ def train_command(
     ] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the last snapshot in --output.")] = False,
     eval_every: Annotated[int | None, typer.Option(min=0, help="Evaluate the test split every N epochs (0: never).")] = None,
+    amp: Annotated[bool | None, typer.Option("--amp", help="Mixed precision (float16 autocast; CUDA only).")] = None,
     workers: Annotated[str, typer.Option(help="DataLoader processes, or auto.")] = "auto",
     device: Annotated[str, typer.Option(help="auto (CUDA if available), cpu, cuda, cuda:N.")] = "auto",
     json_out: Annotated[bool, typer.Option("--json", help="Print the run's summary as JSON on stdout.")] = False,
@@ -49,6 +50,7 @@ def train_command(
     from dataclasses import replace
 
     from cnp_cli.commands.eval import parse_workers
+    from cnp_core.distributed import distributed_session
     from cnp_core.training import TrainConfig, load_config
     from cnp_core.training.run import train_model
 
@@ -65,23 +67,27 @@ def train_command(
         "shuffle": shuffle,
         "freeze_backbone": freeze_backbone,
         "eval_every": eval_every,
+        "amp": amp,
     }
     if deterministic:
         given.update(augment=False, shuffle=False, drop_path=0.0)
     recipe = replace(recipe, **{k: v for k, v in given.items() if v is not None})
     out = output or Path("output/train") / variant
-    records = train_model(
-        variant,
-        data_dir,
-        dataset=dataset,
-        output_dir=out,
-        options=dataset_options,
-        config=recipe,
-        init=init,
-        resume=resume,
-        device=device,
-        workers=parse_workers(workers),
-    )
+    with distributed_session(device) as dist:  # under torchrun: one rank per process, rank 0 writes
+        records = train_model(
+            variant,
+            data_dir,
+            dataset=dataset,
+            output_dir=out,
+            options=dataset_options,
+            config=recipe,
+            init=init,
+            resume=resume,
+            device=dist.device,
+            workers=parse_workers(workers),
+        )
+        if not dist.is_main:
+            return
     steps = [r for r in records if "loss" in r]
     summary = {
         "output": str(out),

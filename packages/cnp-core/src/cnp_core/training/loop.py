@@ -155,6 +155,23 @@ def _log_lines(folder: Path, up_to_epoch: int) -> list[str]:
     return kept
 
 
+def rank_positions(n: int, rank: int, world_size: int) -> np.ndarray:
+    """This rank's positions in an epoch's order: every ``world_size``-th, the order padded by
+    wrapping so every rank takes as many steps (a distributed sampler's split)."""
+    total = -(-n // world_size) * world_size
+    padded = np.concatenate([np.arange(n), np.arange(total - n) % n])
+    return padded[rank::world_size]
+
+
+def _tensorboard(folder: Path) -> Any:
+    """A TensorBoard writer when the ``tensorboard`` package is installed, else None."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        return None
+    return SummaryWriter(log_dir=str(folder / "tensorboard"))
+
+
 def train(
     run: TrainRun,
     *,
@@ -162,16 +179,27 @@ def train(
     evaluate_epoch: Callable[[Path, int], dict[str, Any]] | None = None,
     progress: bool = True,
 ) -> list[dict[str, Any]]:
-    """Train ``run``; returns the log records of the steps taken now (also in ``train_log.jsonl``)."""
+    """Train ``run``; returns the log records of the steps taken now (also in ``train_log.jsonl``).
+
+    Under torchrun every rank trains a share of each epoch (DistributedDataParallel: gloo on CPU,
+    nccl on GPUs, ``batch_size`` per rank, as the official batch per GPU) and rank 0 alone writes.
+    """
     from tqdm import tqdm
 
+    from cnp_core import distributed
+
+    dist = distributed.current()
     config = run.config
+    share = len(rank_positions(len(run.split), dist.rank, dist.world_size)) if len(run.split) else 0
     if len(run.split) == 0:
         raise DataError(f"the training split {run.split.name} has no usable samples")
-    if config.batch_size > len(run.split):
-        raise ParameterError("batch_size", config.batch_size, f"exceeds the {len(run.split)} training samples")
-    make_dirs(run.output_dir)
+    if config.batch_size > share:
+        raise ParameterError("batch_size", config.batch_size, f"exceeds the {share} training samples (per rank)")
     device = torch.device(run.device)
+    if config.amp and device.type != "cuda":
+        raise ParameterError("amp", True, "mixed precision needs a CUDA device (--device cuda)")
+    if dist.is_main:
+        make_dirs(run.output_dir)
     model = _build(run)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=config.lr, betas=config.betas, weight_decay=config.weight_decay)
@@ -191,63 +219,99 @@ def train(
         for key, value in group.items():
             if isinstance(value, torch.Tensor) and key != "step":
                 group[key] = value.to(device)
-    write_json(
-        run.output_dir / CONFIG_FILE,
-        {"variant": run.variant.to_dict(), **run.describe, "config": config.to_dict(), "samples": len(run.split)},
-    )
-    kept = _log_lines(run.output_dir, start - 1)
-    with atomic_path(run.output_dir / LOG_FILE) as tmp:
-        tmp.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+    forward: nn.Module = model
+    if dist.active:
+        ids = [device.index] if device.type == "cuda" else None
+        forward = nn.parallel.DistributedDataParallel(model, device_ids=ids)
+    scaler = torch.amp.GradScaler("cuda") if config.amp else None
     records: list[dict[str, Any]] = []
-    iterations = -(-len(run.split) // config.batch_size)
-    with (run.output_dir / LOG_FILE).open("a", encoding="utf-8") as log:
+    writer = None
+    if dist.is_main:
+        write_json(
+            run.output_dir / CONFIG_FILE,
+            {
+                "variant": run.variant.to_dict(),
+                **run.describe,
+                "config": config.to_dict(),
+                "samples": len(run.split),
+                "world_size": dist.world_size,
+            },
+        )
+        kept = _log_lines(run.output_dir, start - 1)
+        with atomic_path(run.output_dir / LOG_FILE) as tmp:
+            tmp.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+        writer = _tensorboard(run.output_dir)
+    iterations = -(-share // config.batch_size)
+    log = (run.output_dir / LOG_FILE).open("a", encoding="utf-8") if dist.is_main else None
+    try:
         for epoch in range(start, config.epochs):
-            torch.manual_seed(config.seed * 1_000_003 + epoch)  # stochastic depth: a function of (seed, epoch)
-            loader = torch.utils.data.DataLoader(
-                TrainData(run.split, run.variant, config, epoch),
-                batch_size=config.batch_size,
-                shuffle=False,
-                num_workers=run.workers,
-                persistent_workers=False,
-            )
+            torch.manual_seed(
+                config.seed * 1_000_003 + epoch * 1009 + dist.rank
+            )  # stochastic depth: a function of (seed, epoch, rank)
+            data = TrainData(run.split, run.variant, config, epoch)
+            mine = torch.utils.data.Subset(data, rank_positions(len(data), dist.rank, dist.world_size).tolist())
+            loader = torch.utils.data.DataLoader(mine, batch_size=config.batch_size, shuffle=False, num_workers=run.workers)
             _set_mode(model, config.freeze_backbone)
-            bar = tqdm(total=iterations, desc=f"epoch {epoch}", unit="it", disable=not progress, leave=False)
+            bar = tqdm(total=iterations, desc=f"epoch {epoch}", unit="it", disable=not (progress and dist.is_main), leave=False)
             tick = time.perf_counter()
             for itr, (images, target, visible, has_depth) in enumerate(loader):
                 lr = learning_rate(epoch + itr / iterations, config)
                 for group in optimizer.param_groups:
                     group["lr"] = lr
-                coords = model(images.to(device))
-                loss = integral_l1_loss(coords, target.to(device), visible.to(device), has_depth.to(device))
+                with torch.autocast("cuda", dtype=torch.float16, enabled=config.amp):
+                    coords = forward(images.to(device))
+                loss = integral_l1_loss(coords.float(), target.to(device), visible.to(device), has_depth.to(device))
                 optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
+                if scaler is not None:
+                    scaler.scale(loss).backward()
+                    scaler.step(optimizer)
+                    scaler.update()
+                else:
+                    loss.backward()
+                    optimizer.step()
+                shown = loss.detach().clone()
+                if dist.active:
+                    torch.distributed.all_reduce(shown)
+                    shown /= dist.world_size
                 now = time.perf_counter()
                 record = {
                     "epoch": epoch,
                     "iteration": itr,
                     "step": epoch * iterations + itr,
                     "lr": lr,
-                    "loss": float(loss.detach()),
-                    "images_per_s": round(len(images) / max(now - tick, 1e-9), 2),
+                    "loss": float(shown),
+                    "images_per_s": round(len(images) * dist.world_size / max(now - tick, 1e-9), 2),
                 }
                 tick = now
-                log.write(json.dumps(record) + "\n")
-                log.flush()
                 records.append(record)
+                if log is not None:
+                    log.write(json.dumps(record) + "\n")
+                    log.flush()
+                if writer is not None:
+                    writer.add_scalar("train/loss", record["loss"], record["step"])
+                    writer.add_scalar("train/lr", lr, record["step"])
                 bar.set_postfix(loss=f"{record['loss']:.4f}", lr=f"{lr:.2e}", img_s=record["images_per_s"])
                 bar.update(1)
                 if on_step is not None:
                     on_step(record)
             bar.close()
-            meta = {"config": config.to_dict(), "variant": run.variant.name}
-            path = save_snapshot(run.output_dir, epoch, model, optimizer, meta)
+            path = snapshot_path(run.output_dir, epoch)
+            if dist.is_main:
+                save_snapshot(run.output_dir, epoch, model, optimizer, {"config": config.to_dict(), "variant": run.variant.name})
+            distributed.barrier()
             if evaluate_epoch is not None and config.eval_every and (epoch + 1) % config.eval_every == 0:
-                result = {"epoch": epoch, "eval": evaluate_epoch(path, epoch)}
-                log.write(json.dumps(result) + "\n")
-                log.flush()
+                result: dict[str, Any] = {"epoch": epoch, "eval": evaluate_epoch(path, epoch)}
                 records.append(result)
-                model.to(device)
+                if log is not None:
+                    log.write(json.dumps(result) + "\n")
+                    log.flush()
+                if writer is not None:
+                    writer.add_scalar("eval/total_mm", result["eval"]["total_mm"], epoch)
+    finally:
+        if log is not None:
+            log.close()
+        if writer is not None:
+            writer.close()
     return records
 
 
@@ -263,6 +327,7 @@ __all__ = [
     "TrainRun",
     "integral_l1_loss",
     "latest_snapshot",
+    "rank_positions",
     "save_snapshot",
     "train",
     "weights_of",

@@ -34,6 +34,7 @@ class TrainConfig:
     seed: int = 0
     freeze_backbone: bool = False
     eval_every: int = 0  # epochs between test evaluations (0: none)
+    amp: bool = False  # mixed precision (CUDA only)
 
     def __post_init__(self) -> None:
         checks = {

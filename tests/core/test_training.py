@@ -288,3 +288,66 @@ def test_torchrun_with_two_gloo_ranks_trains(train_dir: Path, tmp_path: Path) ->
     assert json.loads((out / "train_config.json").read_text())["world_size"] == 2
     before, after = weights_of(out / "snapshot_0.pth.tar"), weights_of(out / "snapshot_1.pth.tar")
     assert any(not torch.equal(before[k], after[k]) for k in before)
+
+
+def test_epoch_order_balances_3d_and_2d_sets_as_the_official_mix() -> None:
+    from cnp_core.training import TrainSplit
+    from cnp_core.training.loop import epoch_order
+
+    n3, n2 = 5, 2
+    split = TrainSplit(
+        name="mixed",
+        image_paths=tuple(str(i) for i in range(n3 + n2)),
+        bboxes=np.zeros((n3 + n2, 4)),
+        joints=np.zeros((n3 + n2, 18, 3)),
+        visible=np.ones((n3 + n2, 18)),
+        has_depth=np.array([1.0] * n3 + [0.0] * n2),
+        joint_names=tuple(f"j{i}" for i in range(18)),
+        flip_pairs=(),
+    )
+    order = epoch_order(split, TrainConfig(epochs=10, shuffle=False), epoch=0)
+    # both groups stretched to 5: the 3D set as it is, the 2D set 5, 6, 5, 6 then one random draw of it
+    assert order.tolist()[:9] == [0, 1, 2, 3, 4, 5, 6, 5, 6] and order[9] in (5, 6) and len(order) == 10
+    shuffled = epoch_order(split, TrainConfig(epochs=10), epoch=3)
+    assert sorted(shuffled.tolist())[:5] == [0, 1, 2, 3, 4] and len(shuffled) == 10
+    assert shuffled.tolist() == epoch_order(split, TrainConfig(epochs=10), epoch=3).tolist()  # a function of (seed, epoch)
+
+
+def test_mpii_joints_map_onto_human36m_without_depth(train_dir: Path, tmp_path: Path) -> None:
+    from cnp_core.datasets import SplitOptions
+    from cnp_h36m.mpii import TO_H36M, load_train, write_synthetic
+    from cnp_h36m.options import H36MOptions
+    from cnp_h36m.split import build_train_split
+
+    counts = write_synthetic(tmp_path / "MPII", train_dir)
+    assert counts == {"images": 20, "annotations": 20}
+    mpii = load_train(tmp_path / "MPII", SplitOptions())
+    h36m = build_train_split(train_dir, H36MOptions())
+    assert len(mpii) == 20 and not mpii.has_depth.any() and mpii.joint_names == h36m.joint_names
+    mapped = list(TO_H36M)
+    np.testing.assert_allclose(mpii.joints[:, mapped, :2], h36m.joints[:, mapped, :2], atol=0.01)  # rounded to 0.01 px
+    missing = sorted(set(range(18)) - set(mapped))
+    assert [h36m.joint_names[j] for j in missing] == ["Torso", "Nose"]
+    assert (mpii.visible[:, missing] == 0).all() and (mpii.visible[:, mapped] == 1).all()
+    assert (mpii.joints[:, :, 2] == 0).all()
+
+
+@pytest.mark.slow
+def test_training_mixes_human36m_with_mpii(train_dir: Path, tmp_path: Path) -> None:
+    from cnp_cli.app import app
+
+    mpii = tmp_path / "MPII"
+    assert runner.invoke(app, ["data", "synth-mpii", str(mpii), "--from", str(train_dir)]).exit_code == 0
+    out = tmp_path / "mix"
+    args = ["train", "--variant", "XS", "--data-dir", str(train_dir), "--mix", f"mpii={mpii}", "--output", str(out)]
+    args += ["--epochs", "1", "--warmup-epochs", "0", "--batch-size", "10", "--workers", "0", "--device", "cpu", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["steps"] == 4  # 20 3D + 20 2D samples, 10 per step
+    sets = json.loads((out / "train_config.json").read_text())["sets"]
+    assert [(s["name"], s["samples"], s["has_depth"]) for s in sets] == [("h36m-p2-train", 20, True), ("mpii-train", 20, False)]
+    bad = runner.invoke(app, [*args[:-1], "--output", str(tmp_path / "x"), "--mix", "mpii"])
+    assert bad.exit_code == 1 and "--mix 'mpii': use DATASET=FOLDER" in bad.stderr
+    snapshot = str(out / "snapshot_0.pth.tar")
+    evaluation = runner.invoke(app, ["eval", "--variant", "XS", "-c", snapshot, "--dataset", "mpii", "--data-dir", str(mpii)])
+    assert evaluation.exit_code == 1 and "--dataset 'mpii': is a training set without a test split" in evaluation.stderr

@@ -96,8 +96,8 @@ class DatasetInfo:
 
     def __post_init__(self) -> None:
         problems = self._joint_problems() + self._option_problems()
-        if not self.evaluators:
-            problems.append("no evaluators")
+        if not self.evaluators and self.train_split is None:
+            problems.append("no evaluators (a dataset without evaluators must give a train_split)")
         unknown = sorted({a for a in self.default_alignment.values() if a not in self.evaluators})
         if unknown:
             problems.append(f"default alignment(s) {', '.join(unknown)} have no evaluator")
@@ -139,8 +139,11 @@ class DatasetInfo:
                 problems.append(f"headline_option {self.headline_option!r} is not a declared option with choices")
             elif set(self.default_alignment) != set(headline.choices):
                 problems.append(f"default_alignment must name exactly the choices of option {self.headline_option}")
-        elif len(self.default_alignment) != 1:
-            problems.append("without a headline_option, default_alignment and metric_names hold exactly one entry")
+        elif len(self.default_alignment) != (1 if self.evaluators else 0):
+            problems.append(
+                "without a headline_option, default_alignment and metric_names hold exactly one entry "
+                "(none for a training-only dataset without evaluators)"
+            )
         settings = set(self.default_alignment)
         stray = [p for p in self.published if p.setting not in settings]
         if stray:

@@ -115,6 +115,8 @@ def evaluator_for(job: EvalJob, host: PluginHost | None = None) -> Any:
     """The evaluator of ``job``: the one the dataset declares for the alignment (its
     headline alignment unless ``job.alignment``); another plugin's evaluator never scores it."""
     info = registry("dataset", host).get(job.dataset).info
+    if not info.evaluators:
+        raise ParameterError("dataset", job.dataset, "is a training set without a test split; evaluate on another dataset")
     alignment = job.alignment or info.headline(info.resolve(job.split.given))[0]
     return registry("evaluator", host).get(info.evaluator_name(alignment))
 

@@ -72,6 +72,29 @@ def synth_command(
         )
 
 
+@app.command("synth-mpii")
+@user_errors
+def synth_mpii_command(
+    out_dir: Annotated[Path, typer.Argument(metavar="OUT", help="Folder to create (the MPII/ root).")],
+    source: Annotated[Path, typer.Option("--from", help="A (synthetic) Human3.6M folder with training subjects.")],
+    force: Annotated[bool, typer.Option("--force", help="Replace OUT even if this command did not write it.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print counts as JSON on stdout.")] = False,
+) -> None:
+    """Write an MPII-format 2D set (COCO annotations, 16 joints) from a Human3.6M folder's training frames."""
+    from cnp_core.atomic import claim_output, staged_dir
+    from cnp_h36m.mpii import write_synthetic
+    from cnp_h36m.synth import is_synthetic, mark_synthetic
+
+    claim_output(out_dir, force=force, owned=is_synthetic)
+    with staged_dir(out_dir) as tmp:
+        counts = write_synthetic(tmp, source)
+        mark_synthetic(tmp)
+    if json_out:
+        print_json({"out": str(out_dir), **counts})
+    else:
+        err.print(f"wrote {out_dir}: {counts['images']} images, {counts['annotations']} annotations")
+
+
 @app.command("check")
 @user_errors
 def check_command(

@@ -1,4 +1,4 @@
-"""cnp plugin: the ``h36m`` dataset and the Human3.6M protocol evaluators."""
+"""cnp plugin: the ``h36m`` dataset, the Human3.6M protocol evaluators, and ``mpii`` (2D training data)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from cnp_core import hookimpl
 @hookimpl
 def cnp_register_datasets(registrar: Any) -> None:
     from cnp_h36m.dataset import Human36M
+    from cnp_h36m.mpii import MPII
 
     registrar.register("h36m", Human36M())
+    registrar.register("mpii", MPII())
 
 
 @hookimpl

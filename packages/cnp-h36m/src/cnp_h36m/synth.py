@@ -26,6 +26,11 @@ WIDTH, HEIGHT = 1000, 1002
 MARKER_FILE = ".cnp-synth.json"
 
 
+def mark_synthetic(folder: Path, generator: str = "cnp data synth-mpii") -> None:
+    """Mark ``folder`` as written by a cnp generator (so cnp may replace it)."""
+    _write_json(Path(folder) / MARKER_FILE, {"generator": generator})
+
+
 def is_synthetic(folder: Path) -> bool:
     """A folder :func:`generate` wrote (it holds the marker file)."""
     return (Path(folder) / MARKER_FILE).is_file()

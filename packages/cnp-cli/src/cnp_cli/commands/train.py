@@ -39,6 +39,10 @@ def train_command(
         bool | None, typer.Option("--freeze-backbone", help="Train the head only (backbone weights and BN statistics fixed).")
     ] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the last snapshot in --output.")] = False,
+    mix: Annotated[
+        list[str] | None,
+        typer.Option(help="Another training set, DATASET=FOLDER (repeatable), e.g. mpii=data/MPII: 3D and 2D sets are balanced."),
+    ] = None,
     eval_every: Annotated[int | None, typer.Option(min=0, help="Evaluate the test split every N epochs (0: never).")] = None,
     amp: Annotated[bool | None, typer.Option("--amp", help="Mixed precision (float16 autocast; CUDA only).")] = None,
     workers: Annotated[str, typer.Option(help="DataLoader processes, or auto.")] = "auto",
@@ -85,6 +89,7 @@ def train_command(
             resume=resume,
             device=dist.device,
             workers=parse_workers(workers),
+            mix=[_pair(m) for m in mix or ()],
         )
         if not dist.is_main:
             return
@@ -101,3 +106,12 @@ def train_command(
         print_json(summary)
     else:
         err.print(f"trained {summary['steps']} steps; loss {summary['first_loss']} -> {summary['last_loss']}; snapshots in {out}")
+
+
+def _pair(value: str) -> tuple[str, Path]:
+    from cnp_core.errors import ParameterError
+
+    name, sep, folder = value.partition("=")
+    if not sep or not name or not folder:
+        raise ParameterError("mix", value, "use DATASET=FOLDER, e.g. mpii=data/MPII")
+    return name, Path(folder)

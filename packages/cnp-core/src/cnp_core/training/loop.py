@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,21 +29,62 @@ CONFIG_FILE = "train_config.json"
 SNAPSHOT = re.compile(r"snapshot_(\d+)\.pth\.tar$")
 
 
+def combine(splits: Sequence[TrainSplit]) -> TrainSplit:
+    """Several training sets as one (same joints and flip pairs required)."""
+    first = splits[0]
+    for other in splits[1:]:
+        if other.joint_names != first.joint_names or other.flip_pairs != first.flip_pairs:
+            raise CnpError(f"training sets {first.name} and {other.name} map onto different joints; they cannot be mixed")
+    if len(splits) == 1:
+        return first
+    return TrainSplit(
+        name="+".join(s.name for s in splits),
+        image_paths=tuple(p for s in splits for p in s.image_paths),
+        bboxes=np.concatenate([s.bboxes for s in splits]),
+        joints=np.concatenate([s.joints for s in splits]),
+        visible=np.concatenate([s.visible for s in splits]),
+        has_depth=np.concatenate([s.has_depth for s in splits]),
+        joint_names=first.joint_names,
+        flip_pairs=first.flip_pairs,
+        bbox_3d_depth_mm=first.bbox_3d_depth_mm,
+    )
+
+
+def epoch_order(split: TrainSplit, config: TrainConfig, epoch: int) -> np.ndarray:
+    """The samples of one epoch, in order. With both 3D and 2D samples, the official mix: each group
+    is stretched to the longer one's length L (index k reads k % n, except in the last incomplete
+    cycle, a random sample of the group), so an epoch holds 2 L samples; then shuffled."""
+    three, two = np.flatnonzero(split.has_depth > 0), np.flatnonzero(split.has_depth <= 0)
+    if len(three) and len(two):
+        longest = max(len(three), len(two))
+        rng = np.random.default_rng([config.seed, epoch, 1])
+        parts = []
+        for group in (three, two):
+            k = np.arange(longest)
+            fill = rng.integers(0, len(group), size=longest)
+            parts.append(group[np.where(k >= len(group) * (longest // len(group)), fill, k % len(group))])
+        order = np.concatenate(parts)
+    else:
+        order = np.arange(len(split))
+    if config.shuffle:
+        order = order[np.random.default_rng([config.seed, epoch]).permutation(len(order))]
+    return order
+
+
 class TrainData(torch.utils.data.Dataset[tuple[torch.Tensor, ...]]):
-    """One epoch of a training split: every random choice is drawn from (seed, epoch, sample), so
+    """One epoch of a training split: every random choice is drawn from (seed, epoch, position), so
     any worker count, and a resumed run, sees the same batches."""
 
     def __init__(self, split: TrainSplit, variant: Variant, config: TrainConfig, epoch: int) -> None:
         self.split, self.variant, self.config, self.epoch = split, variant, config, epoch
-        order = np.random.default_rng([config.seed, epoch]).permutation(len(split)) if config.shuffle else None
-        self.order = np.arange(len(split)) if order is None else order
+        self.order = epoch_order(split, config, epoch)
 
     def __len__(self) -> int:
-        return len(self.split)
+        return len(self.order)
 
     def __getitem__(self, position: int) -> tuple[torch.Tensor, ...]:
         i = int(self.order[position])
-        rng = np.random.default_rng([self.config.seed, self.epoch, i])
+        rng = np.random.default_rng([self.config.seed, self.epoch, position])
         image = read_image(self.split.image_paths[i])
         if image is None:
             raise DataError(f"cannot read training image {self.split.image_paths[i]} (missing or not an image)")
@@ -190,9 +231,9 @@ def train(
 
     dist = distributed.current()
     config = run.config
-    share = len(rank_positions(len(run.split), dist.rank, dist.world_size)) if len(run.split) else 0
     if len(run.split) == 0:
         raise DataError(f"the training split {run.split.name} has no usable samples")
+    share = len(rank_positions(len(epoch_order(run.split, config, 0)), dist.rank, dist.world_size))
     if config.batch_size > share:
         raise ParameterError("batch_size", config.batch_size, f"exceeds the {share} training samples (per rank)")
     device = torch.device(run.device)
@@ -325,6 +366,8 @@ __all__ = [
     "LOG_FILE",
     "TrainData",
     "TrainRun",
+    "combine",
+    "epoch_order",
     "integral_l1_loss",
     "latest_snapshot",
     "rank_positions",

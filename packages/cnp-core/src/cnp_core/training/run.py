@@ -3,7 +3,7 @@ the recipe, and optionally the dataset's test split evaluated every few epochs."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,25 +26,35 @@ def train_model(
     workers: int | None = None,
     progress: bool = True,
     on_step: Callable[[dict[str, Any]], None] | None = None,
+    mix: Sequence[tuple[str, str | Path]] = (),
 ) -> list[dict[str, Any]]:
-    """Train ``variant`` on ``dataset``'s training split in ``data_dir``; snapshots, the resolved
-    configuration and the step log go to ``output_dir``. Returns the log records of this call."""
+    """Train ``variant`` on ``dataset``'s training split in ``data_dir``, mixed with the training
+    splits of ``mix`` ((dataset, folder) pairs, e.g. ``("mpii", "data/MPII")``: 3D and 2D sets are
+    balanced as the official code does); snapshots, the resolved configuration and the step log go
+    to ``output_dir``. Returns the log records of this call."""
     from cnp_core.datasets import SplitOptions, check_joints_fit
     from cnp_core.engine import InferenceConfig, auto_workers, resolve_device
     from cnp_core.plugins import registry
     from cnp_core.runs import EvalJob, evaluate_checkpoints
     from cnp_core.scoring import BootstrapOptions
-    from cnp_core.training.loop import TrainRun, train
+    from cnp_core.training.loop import TrainRun, combine, train
     from cnp_core.variants import get_variant
 
     config = config or TrainConfig()
     spec = get_variant(variant)
     info = registry("dataset").get(dataset).info
-    if info.train_split is None:
-        raise ParameterError("dataset", dataset, "declares no training split (it is for evaluation only)")
-    check_joints_fit(spec, info, dataset)
     split_options = SplitOptions.of(options, input_shape=spec.input_shape).resolved(info)
-    split = info.train_split(Path(data_dir), split_options)
+    if config.eval_every and not info.evaluators:
+        raise ParameterError("eval_every", config.eval_every, f"dataset {dataset} has no test split to evaluate")
+    splits = []
+    for name, folder, given in [(dataset, data_dir, split_options), *((n, f, None) for n, f in mix)]:
+        declared = registry("dataset").get(name).info
+        if declared.train_split is None:
+            raise ParameterError("dataset", name, "declares no training split (it is for evaluation only)")
+        check_joints_fit(spec, declared, name)
+        settings = given or SplitOptions(input_shape=spec.input_shape).resolved(declared)
+        splits.append(declared.train_split(Path(folder), settings))
+    split = combine(splits)
     target = resolve_device(device)
     workers = auto_workers(target) if workers is None else workers
     output = Path(output_dir)
@@ -72,7 +82,13 @@ def train_model(
         workers=workers,
         init=Path(init) if init is not None else None,
         resume=resume,
-        describe={"dataset": dataset, "options": split_options.given, "data_dir": str(data_dir)},
+        describe={
+            "dataset": dataset,
+            "options": split_options.given,
+            "data_dir": str(data_dir),
+            "mix": [{"dataset": n, "data_dir": str(f)} for n, f in mix],
+            "sets": [{"name": s.name, "samples": len(s), "has_depth": bool(s.has_depth.any())} for s in splits],
+        },
     )
     return train(run, on_step=on_step, evaluate_epoch=evaluate_epoch if config.eval_every else None, progress=progress)
 

@@ -236,6 +236,18 @@ def test_a_short_run_learns_and_its_checkpoints_evaluate(train_dir: Path, tmp_pa
     assert before["epoch"] == 0 and after["epoch"] == 5 and after["total_mm"] < before["total_mm"]
     assert [e["epoch"] for e in summary["evaluations"]] == [2, 5]  # every 3rd epoch, logged as well
     assert summary["evaluations"][1]["eval"]["total_mm"] == pytest.approx(after["total_mm"], abs=1e-3)
+    # the training curves in a report, beside the evaluation runs
+    report = tmp_path / "rep" / "report.md"
+    made = runner.invoke(app, ["report", str(out), after["run_dir"], "--out", str(report), "--json", "--worst", "0"])
+    assert made.exit_code == 0, made.output
+    written = json.loads(made.stdout)
+    assert written["training"] == [str(out)] and any("training" in Path(p).name for p in written["plots"])
+    text = report.read_text()
+    assert (
+        "## Training: `run`" in text
+        and "| steps | 24 |" in text
+        and f"| test MPJPE after epoch 5 | {after['total_mm']:.2f} |" in text
+    )
 
 
 def test_bad_training_input_is_one_line(train_dir: Path, h36m_dir: Path, tmp_path: Path) -> None:

@@ -199,4 +199,33 @@ def worst_frames_plot(frames: Sequence[dict[str, Any]], skeleton: Sequence[tuple
     return _save(fig, path)
 
 
-__all__ = ["cdf_plot", "comparison_plot", "joint_plot", "pose_plot", "worst_frames_plot"]
+def training_plot(steps: Sequence[dict[str, Any]], evaluations: Sequence[dict[str, Any]], title: str, path: Path) -> Path:
+    """Loss per step (with a moving average), the learning rate, and the test error of each evaluation."""
+    plt = _pyplot()
+    fig, (ax_loss, ax_lr) = plt.subplots(1, 2, figsize=(13, 4.2), gridspec_kw={"wspace": 0.45})
+    x = np.array([s["step"] for s in steps], dtype=np.float64)
+    loss = np.array([s["loss"] for s in steps], dtype=np.float64)
+    ax_loss.plot(x, loss, color="tab:blue", alpha=0.35, linewidth=1, label="loss")
+    window = max(1, len(loss) // 20)
+    if window > 1:
+        smooth = np.convolve(loss, np.ones(window) / window, mode="valid")
+        ax_loss.plot(x[window - 1 :], smooth, color="tab:blue", linewidth=2, label=f"mean of {window} steps")
+    ax_loss.set_xlabel("step")
+    ax_loss.set_ylabel("training loss")
+    ax_loss.grid(alpha=0.3)
+    if evaluations:
+        per_epoch = len(steps) / max(1, len({s["epoch"] for s in steps}))
+        ax_eval = ax_loss.twinx()
+        ex = [(e["epoch"] + 1) * per_epoch for e in evaluations]
+        ax_eval.plot(ex, [e["eval"]["total_mm"] for e in evaluations], "o-", color="tab:red", label="test error")
+        ax_eval.set_ylabel(f"test {evaluations[0]['eval'].get('metric', 'error')} (mm)", color="tab:red")
+    ax_loss.legend(fontsize=8, loc="upper right")
+    ax_lr.plot(x, [s["lr"] for s in steps], color="tab:green")
+    ax_lr.set_xlabel("step")
+    ax_lr.set_ylabel("learning rate")
+    ax_lr.grid(alpha=0.3)
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+__all__ = ["cdf_plot", "comparison_plot", "joint_plot", "pose_plot", "training_plot", "worst_frames_plot"]

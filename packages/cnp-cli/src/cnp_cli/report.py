@@ -118,6 +118,7 @@ def build_report(
     title: str | None = None,
     force: bool = False,
     worst: int = 3,
+    training: Sequence[Path] = (),
 ) -> dict[str, Any]:
     """Write ``out`` (Markdown) and one PNG per setting/metric group beside it; returns what was written.
 
@@ -130,14 +131,23 @@ def build_report(
     for run in runs:
         groups.setdefault(setting(run.record), []).append(run)
     claim_output(out, force=force, owned=written_by_cnp)
+    for folder in training:
+        claim_output(_training_plot_path(out, folder), force=force, owned=drawn_by_cnp)
     for (_, setting_words, metric, alignment), members in groups.items():
         kinds = ["", "cdf", "joints", *(f"worst {r.label}" for r in members)]
         for kind in kinds:
             claim_output(_plot_path(out, setting_words, metric, alignment, kind), force=force, owned=drawn_by_cnp)
     lines = [MARKER, f"# {title or 'ConvNeXtPose evaluation report'}", ""]
-    lines.append(f"Generated {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC by `cnp report` from {len(runs)} run(s).")
-    lines += ["", "## Environment", "", *_environment(runs), "", "## Variants", "", *_variants(runs), ""]
+    made = f"{len(runs)} run(s)" + (f" and {len(training)} training run(s)" if training else "")
+    lines.append(f"Generated {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC by `cnp report` from {made}.")
     plots: list[str] = []
+    if runs:
+        lines += ["", "## Environment", "", *_environment(runs), "", "## Variants", "", *_variants(runs)]
+    lines.append("")
+    for folder in training:
+        section, plot = _training_section(folder, out)
+        lines += section
+        plots.append(str(plot))
     paper_rows = []
     for (dataset, setting_words, metric, alignment), members in groups.items():
         base = baseline if baseline and any(baseline in (r.label, str(r.record["variant"])) for r in members) else None
@@ -184,16 +194,72 @@ def build_report(
             )
             for r in comparison["rows"]
         ]
-    lines += ["## Comparison with the paper", ""]
-    lines += _table(("variant", "metric", "run", "ours mm", "paper mm", "Δ mm", "source"), paper_rows)
-    lines += [
-        "",
-        "`-`: no figure was published for that variant and setting. Runs with random weights or synthetic",
-        "data check the pipeline only and are not comparable to published figures.",
-        "",
-    ]
+    if runs:
+        lines += ["## Comparison with the paper", ""]
+        lines += _table(("variant", "metric", "run", "ours mm", "paper mm", "Δ mm", "source"), paper_rows)
+        lines += [
+            "",
+            "`-`: no figure was published for that variant and setting. Runs with random weights or synthetic",
+            "data check the pipeline only and are not comparable to published figures.",
+            "",
+        ]
     write_text(out, "\n".join(lines))
-    return {"report": str(out), "plots": plots, "runs": [r.label for r in runs], "groups": len(groups)}
+    return {
+        "report": str(out),
+        "plots": plots,
+        "runs": [r.label for r in runs],
+        "training": [str(t) for t in training],
+        "groups": len(groups),
+    }
+
+
+def _training_plot_path(out: Path, folder: Path) -> Path:
+    return out.with_name(f"{out.stem}_{_slug(f'training {folder.name}')}.png")
+
+
+def is_training_run(path: Path) -> bool:
+    """A folder `cnp train` wrote (it holds train_log.jsonl)."""
+    from cnp_core.training.loop import LOG_FILE
+
+    return (Path(path) / LOG_FILE).is_file()
+
+
+def _training_section(folder: Path, out: Path) -> tuple[list[str], Path]:
+    """The Markdown of one training run (configuration, losses, evaluations) and its curves."""
+    import json
+
+    from cnp_cli.plots import training_plot
+    from cnp_core.errors import DataError
+    from cnp_core.training.loop import CONFIG_FILE, LOG_FILE
+
+    records = []
+    for n, line in enumerate((folder / LOG_FILE).read_text(encoding="utf-8").splitlines(), 1):
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            raise DataError(f"{folder / LOG_FILE} line {n} is not JSON; it was not written by `cnp train`") from None
+    steps = [r for r in records if "loss" in r]
+    evaluations = [r for r in records if "eval" in r]
+    try:
+        config = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        config = {}
+    variant = config.get("variant", {}).get("name", "?")
+    plot = training_plot(steps, evaluations, f"{folder.name} ({variant})", _training_plot_path(out, folder))
+    recipe = config.get("config", {})
+    lines = [f"## Training: `{folder.name}`", ""]
+    rows = [
+        ("variant", variant),
+        ("data", ", ".join(f"{s['name']} ({s['samples']})" for s in config.get("sets", [])) or config.get("dataset", "-")),
+        ("epochs done", len({s["epoch"] for s in steps})),
+        ("steps", len(steps)),
+        ("loss first / last", f"{steps[0]['loss']:.4f} / {steps[-1]['loss']:.4f}" if steps else "-"),
+        ("recipe", ", ".join(f"{k}={v}" for k, v in recipe.items()) or "-"),
+    ]
+    rows += [(f"test {e['eval'].get('metric', '')} after epoch {e['epoch']}", fmt_mm(e["eval"]["total_mm"])) for e in evaluations]
+    lines += _table(("", "value"), rows)
+    lines += ["", f"![training curves of {folder.name}]({plot.name})", ""]
+    return lines, plot
 
 
 def _group_figures(

@@ -12,7 +12,9 @@ from cnp_cli.console import err, print_json, user_errors
 
 @user_errors
 def report_command(
-    runs: Annotated[list[Path], typer.Argument(help="Run folders written by `cnp eval`, or their metrics.json files.")],
+    runs: Annotated[
+        list[Path], typer.Argument(help="Run folders of `cnp eval` (or their metrics.json), and training folders of `cnp train`.")
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Markdown file to write; plots go beside it.")] = Path("report.md"),
     baseline: Annotated[
         str | None, typer.Option(help="Baseline run (variant name, run folder name or 1-based position).")
@@ -26,10 +28,12 @@ def report_command(
 ) -> None:
     """Environment, variants, totals with intervals, every metric, per-action and per-joint plots, error
     distributions, each run's worst frames drawn, and the paper's numbers."""
-    from cnp_cli.report import build_report
+    from cnp_cli.report import build_report, is_training_run
     from cnp_core.comparison import load_run
 
-    written = build_report([load_run(r) for r in runs], out, baseline=baseline, title=title, force=force, worst=worst)
+    training = [r for r in runs if is_training_run(r)]
+    evaluated = [load_run(r) for r in runs if not is_training_run(r)]
+    written = build_report(evaluated, out, baseline=baseline, title=title, force=force, worst=worst, training=training)
     if json_out:
         print_json(written)
     else:

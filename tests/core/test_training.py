@@ -363,3 +363,21 @@ def test_training_mixes_human36m_with_mpii(train_dir: Path, tmp_path: Path) -> N
     snapshot = str(out / "snapshot_0.pth.tar")
     evaluation = runner.invoke(app, ["eval", "--variant", "XS", "-c", snapshot, "--dataset", "mpii", "--data-dir", str(mpii)])
     assert evaluation.exit_code == 1 and "--dataset 'mpii': is a training set without a test split" in evaluation.stderr
+
+
+def test_a_full_disk_while_saving_leaves_no_half_written_snapshot(
+    train_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from cnp_core.errors import CnpError
+
+    def full(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", full)
+    config = TrainConfig(epochs=1, batch_size=10, warmup_epochs=0, augment=False, drop_path=0.0)
+    with pytest.raises(CnpError, match="No space left on device") as caught:
+        _train(train_dir, tmp_path / "full", config, None)
+    assert str(tmp_path / "full" / "snapshot_0.pth.tar") in str(caught.value)
+    assert sorted(p.name for p in (tmp_path / "full").iterdir()) == ["train_config.json", "train_log.jsonl"]

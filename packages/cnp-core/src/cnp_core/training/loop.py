@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from cnp_core.atomic import atomic_path, make_dirs, write_json
+from cnp_core.atomic import OutputError, atomic_path, make_dirs, write_json
 from cnp_core.errors import CnpError, DataError, ParameterError
 from cnp_core.model import PoseModel
 from cnp_core.patches import read_image
@@ -130,7 +130,10 @@ def save_snapshot(folder: Path, epoch: int, model: nn.Module, optimizer: torch.o
     network = {f"module.{k}": v.detach().cpu() for k, v in model.state_dict().items()}
     path = snapshot_path(folder, epoch)
     with atomic_path(path) as tmp:
-        torch.save({"epoch": epoch, "network": network, "optimizer": optimizer.state_dict(), "cnp": meta}, tmp)
+        try:
+            torch.save({"epoch": epoch, "network": network, "optimizer": optimizer.state_dict(), "cnp": meta}, tmp)
+        except RuntimeError as exc:  # torch's writer reports a full disk as a RuntimeError
+            raise OutputError(f"cannot write {path}: {exc}; free some space and resume with --resume") from None
     return path
 
 

@@ -83,6 +83,7 @@ def test_synth_refuses_a_file_and_replaces_its_own_output(tmp_path: Path) -> Non
 # 2. two checkpoints of one name in one run keep both results
 
 
+@pytest.mark.slow
 def test_checkpoints_sharing_a_file_name_get_their_own_run_folders(h36m_dir: Path, tmp_path: Path) -> None:
     a, b = tmp_path / "runA" / "snapshot_70.pth.tar", tmp_path / "runB" / "snapshot_70.pth.tar"
     for path, seed in ((a, "1"), (b, "2")):

@@ -118,6 +118,7 @@ def test_compare_baseline_errors(runs: dict[str, Path]) -> None:
     assert ambiguous.exit_code == 1 and "matches several runs" in ambiguous.stderr
 
 
+@pytest.mark.slow  # ~10 s: nine figures, three of them 3D
 def test_report_lists_actions_paper_deltas_and_plots(runs: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "rep" / "report.md"
     result = invoke("report", str(runs["a"]), str(runs["b"]), str(runs["p1"]), "--out", str(out), "--json", "--worst", "2")

@@ -381,3 +381,38 @@ def test_a_full_disk_while_saving_leaves_no_half_written_snapshot(
         _train(train_dir, tmp_path / "full", config, None)
     assert str(tmp_path / "full" / "snapshot_0.pth.tar") in str(caught.value)
     assert sorted(p.name for p in (tmp_path / "full").iterdir()) == ["train_config.json", "train_log.jsonl"]
+
+
+def test_snapshots_load_as_the_official_test_code_loads_them(tmp_path: Path) -> None:
+    import cnp_core
+    from cnp_core.training.loop import save_snapshot
+
+    model = cnp_core.build_model("XS")
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    path = save_snapshot(tmp_path, 7, model, optimizer, {"variant": "XS"})
+    assert path.name == "snapshot_7.pth.tar"
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)  # nothing but tensors and plain data
+    assert checkpoint["epoch"] == 7 and set(checkpoint) >= {"epoch", "network", "optimizer"}
+    official = torch.nn.DataParallel(cnp_core.build_model("XS"))  # the official test wraps the model so
+    official.load_state_dict(checkpoint["network"])
+    assert all(torch.equal(a, b) for a, b in zip(official.module.state_dict().values(), model.state_dict().values(), strict=True))
+
+
+def test_malformed_or_empty_mpii_annotations_are_one_line(tmp_path: Path) -> None:
+    from cnp_core.datasets import SplitOptions
+    from cnp_core.errors import DataError
+    from cnp_h36m.mpii import load_train
+
+    folder = tmp_path / "MPII"
+    (folder / "annotations").mkdir(parents=True)
+    with pytest.raises(DataError, match="missing MPII annotation file"):
+        load_train(tmp_path / "nowhere", SplitOptions())
+    file = folder / "annotations" / "train.json"
+    file.write_text('{"images": [], "annotations": [], "categories": []}')
+    with pytest.raises(DataError, match="no annotation with keypoints"):
+        load_train(folder, SplitOptions())
+    image = {"id": 1, "file_name": "a.jpg", "width": 100, "height": 100}
+    broken = {"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 50, 50], "num_keypoints": 3, "keypoints": [1, 2]}
+    file.write_text(json.dumps({"images": [image], "annotations": [broken], "categories": []}))
+    with pytest.raises(DataError, match="annotation 1 is malformed"):
+        load_train(folder, SplitOptions())

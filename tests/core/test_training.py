@@ -225,6 +225,7 @@ def test_a_short_run_learns_and_its_checkpoints_evaluate(train_dir: Path, tmp_pa
     assert summary["steps"] == 24 and sorted(p.name for p in out.glob("snapshot_*")) == [
         f"snapshot_{e}.pth.tar" for e in range(6)
     ]
+    assert list((out / "tensorboard").glob("events.out.tfevents.*"))  # tensorboard is a dev requirement
     config = json.loads((out / "train_config.json").read_text())
     assert config["config"]["epochs"] == 6 and config["dataset"] == "h36m" and config["options"]["protocol"] == 2
     # the first and the last snapshot through `cnp eval`: the test error falls

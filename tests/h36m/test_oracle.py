@@ -17,7 +17,7 @@ from torch import nn
 
 from cnp_core import PaperNumbers, Variant, build_model, freeze_config, hookimpl
 from cnp_core.datasets import EvalSplit, SplitOptions
-from cnp_core.engine import InferenceConfig, PatchDataset, predict_coords
+from cnp_core.engine import InferenceConfig, PatchDataset, normalize_batch, predict_coords
 from cnp_core.plugins import build_host
 
 
@@ -120,7 +120,7 @@ def test_oracle_gives_ground_truth(h36m_dir: Path, grid: int, flip: bool, protoc
     for a, b in split.flip_pairs:
         flipped[:, [a, b]] = flipped[:, [b, a]]
     for i in range(len(split)):
-        patch = patches[i][0]
+        patch = normalize_batch(patches[i][0][None])[0]
         table[_key(patch)] = coords[i]
         table[_key(torch.flip(patch[None], dims=[3])[0])] = flipped[i]
     host = build_host([("oracle", OraclePlugin(table))])

@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -18,7 +19,8 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from cnp_core.errors import DataError, ParameterError
-from cnp_core.patches import crop_patch, normalize, read_image
+from cnp_core.patch_cache import PatchCache, PatchCacheConfig
+from cnp_core.patches import PIXEL_MEAN, PIXEL_STD, crop_patch_u8, read_image
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class InferenceConfig:
     flip: bool = True
     progress: bool = True
     batched_flip: bool = True
+    patch_cache: PatchCacheConfig | None = None  # decode once: reuse cropped patches across runs
 
 
 def resolve_device(spec: str = "auto") -> torch.device:
@@ -55,25 +58,49 @@ def auto_workers(device: torch.device) -> int:
 
 
 class PatchDataset(Dataset[tuple[torch.Tensor, int, str]]):
-    """Sample i -> (normalised 3xHxW patch, i, error message or '')."""
+    """Sample i -> (uint8 BGR H x W x 3 patch, i, error message or ''); rows ``cached`` marks are read
+    from the patch cache's file instead of being decoded."""
 
-    def __init__(self, image_paths: Sequence[str], bboxes: np.ndarray, input_shape: tuple[int, int]) -> None:
+    def __init__(
+        self,
+        image_paths: Sequence[str],
+        bboxes: np.ndarray,
+        input_shape: tuple[int, int],
+        cache_file: Path | None = None,
+        cached: np.ndarray | None = None,
+    ) -> None:
         self.image_paths = list(image_paths)
         self.bboxes = np.asarray(bboxes)
         self.input_shape = input_shape
+        self.cache_file = cache_file
+        self.cached = np.zeros(len(self.image_paths), dtype=bool) if cached is None else np.asarray(cached, dtype=bool)
+        self._patches: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.image_paths)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int, str]:
+        if self.cached[index] and self.cache_file is not None:
+            if self._patches is None:  # opened once per process (each loader worker has its own)
+                self._patches = np.load(self.cache_file, mmap_mode="r", allow_pickle=False)
+            return torch.from_numpy(np.array(self._patches[index])), index, ""
         path = self.image_paths[index]
         image = read_image(path)
         if image is None:
-            blank = torch.zeros(3, *self.input_shape)
+            blank = torch.zeros(*self.input_shape, 3, dtype=torch.uint8)
             reason = "missing" if not os.path.exists(path) else "corrupt or not an image"
             return blank, index, f"cannot read image {path} ({reason}); re-extract or re-download it"
-        patch = normalize(crop_patch(image, self.bboxes[index], self.input_shape))
-        return torch.from_numpy(patch), index, ""
+        return torch.from_numpy(crop_patch_u8(image, self.bboxes[index], self.input_shape)), index, ""
+
+
+def normalize_batch(patches: torch.Tensor) -> torch.Tensor:
+    """(B, H, W, 3) uint8 BGR -> (B, 3, H, W) float32 RGB ``(v - mean) / std``, on the patches' device:
+    the same float32 operations as :func:`cnp_core.patches.normalize` of :func:`crop_patch`, so the
+    same bits."""
+    rgb = patches.flip(-1).permute(0, 3, 1, 2).to(torch.float32)
+    mean = torch.tensor(PIXEL_MEAN, dtype=torch.float32, device=patches.device).view(1, 3, 1, 1)
+    std = torch.tensor(PIXEL_STD, dtype=torch.float32, device=patches.device).view(1, 3, 1, 1)
+    return (rgb - mean) / std
 
 
 def _worker_init(_: int) -> None:
@@ -147,8 +174,12 @@ def predict_coords(
     device = resolve_device(config.device)
     idx = np.arange(len(image_paths), dtype=np.int64) if indices is None else np.asarray(indices, dtype=np.int64)
     check_images_exist([image_paths[i] for i in idx])
-    dataset = PatchDataset(image_paths, bboxes, input_shape)
+    cache = PatchCache(config.patch_cache, image_paths, bboxes, input_shape) if config.patch_cache is not None else None
+    cached = cache.filled.copy() if cache is not None and cache.enabled else None
+    dataset = PatchDataset(image_paths, bboxes, input_shape, cache.data_path if cache is not None else None, cached)
     workers = auto_workers(device) if config.workers is None else config.workers
+    if cached is not None and cached[idx].all():
+        workers = 0  # nothing to decode: reading the cache in this process beats starting workers
     loader = DataLoader(
         torch.utils.data.Subset(dataset, idx.tolist()),
         batch_size=config.batch_size,
@@ -169,7 +200,12 @@ def predict_coords(
                 bad = [e for e in errors if e]
                 if bad:
                     raise DataError(bad[0])
-                images = images.to(device, non_blocking=True)
+                if cache is not None:
+                    rows = sample_ids.numpy()
+                    new = ~cache.filled[rows]
+                    if new.any():
+                        cache.store(rows[new], images.numpy()[new])
+                images = normalize_batch(images.to(device, non_blocking=True))
                 coords = forward_coords(model, images, config, flip_pairs, output_width).float().cpu().numpy()
                 if result.shape[1] == 0:
                     result = np.zeros((len(idx), coords.shape[1], 3), dtype=np.float32)
@@ -178,6 +214,8 @@ def predict_coords(
                 bar.update(len(rows))
     finally:
         bar.close()
+        if cache is not None:
+            cache.flush()
     return result
 
 

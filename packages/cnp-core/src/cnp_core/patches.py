@@ -62,11 +62,16 @@ def patch_transform(bbox: Sequence[float], input_shape: tuple[int, int] = (256, 
     return np.asarray(cv2.getAffineTransform(src, dst))
 
 
+def crop_patch_u8(image_bgr: np.ndarray, bbox: Sequence[float], input_shape: tuple[int, int] = (256, 256)) -> np.ndarray:
+    """The box's patch as the warp leaves it: uint8 BGR (H, W, 3), zero outside the image (what
+    the patch cache stores: the exact bytes every later step starts from)."""
+    trans = patch_transform(bbox, input_shape)
+    return np.asarray(cv2.warpAffine(image_bgr, trans, (int(input_shape[1]), int(input_shape[0])), flags=cv2.INTER_LINEAR))
+
+
 def crop_patch(image_bgr: np.ndarray, bbox: Sequence[float], input_shape: tuple[int, int] = (256, 256)) -> np.ndarray:
     """The box's patch as float32 RGB (H, W, 3), pixel values 0..255, zero outside the image."""
-    trans = patch_transform(bbox, input_shape)
-    patch = cv2.warpAffine(image_bgr, trans, (int(input_shape[1]), int(input_shape[0])), flags=cv2.INTER_LINEAR)
-    return patch[:, :, ::-1].astype(np.float32)
+    return crop_patch_u8(image_bgr, bbox, input_shape)[:, :, ::-1].astype(np.float32)
 
 
 def normalize(patch_rgb: np.ndarray) -> np.ndarray:

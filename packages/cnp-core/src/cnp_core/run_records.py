@@ -84,12 +84,14 @@ def evaluate(
     exclude: Sequence[str] = (),
     resume: bool = False,
     force: bool = False,
+    patch_cache: bool = True,
 ) -> list[RunRecord]:
     """Evaluate ``checkpoints`` of ``variant`` on ``dataset``'s split in ``data_dir`` (with the
     dataset's ``options``, e.g. ``{"protocol": 1, "bbox": "rootnet"}``); one run folder each under
     ``output_dir``. Errors are :class:`cnp_core.CnpError` s naming the parameter."""
     from cnp_core.datasets import SplitOptions
     from cnp_core.engine import InferenceConfig
+    from cnp_core.patch_cache import default_patch_cache
     from cnp_core.runs import EvalJob, evaluate_checkpoints
     from cnp_core.scoring import BootstrapOptions
     from cnp_core.variants import get_variant
@@ -100,7 +102,14 @@ def evaluate(
         data_dir=Path(data_dir),
         dataset=dataset,
         split=SplitOptions.of(options, input_shape=spec.input_shape),
-        inference=InferenceConfig(batch_size=batch_size, workers=workers, device=device, flip=flip, batched_flip=optimize),
+        inference=InferenceConfig(
+            batch_size=batch_size,
+            workers=workers,
+            device=device,
+            flip=flip,
+            batched_flip=optimize,
+            patch_cache=default_patch_cache() if patch_cache else None,
+        ),
         alignment=alignment,
         output_dir=Path(output_dir),
         optimize=optimize,

@@ -350,6 +350,8 @@ def evaluate_checkpoints(
     dist = distributed.current()
     dataset = registry("dataset", host).get(job.dataset)
     job = resolve_job(job, host)
+    if dist.active and job.inference.patch_cache is not None:  # ranks would race to create one entry
+        job = replace(job, inference=replace(job.inference, patch_cache=None))
     check_joints_fit(job.variant, dataset.info, job.dataset)
     sources = list(sources) if sources is not None else verify_checkpoints(job, checkpoints, host)
     evaluator = evaluator_for(job, host)

@@ -73,6 +73,14 @@ def eval_command(
         str | None,
         typer.Option(help="Comma list of sequences to leave out, e.g. S9_Greeting,S9_SittingDown (prefix or shell pattern)."),
     ] = None,
+    patch_cache: Annotated[
+        bool,
+        typer.Option(
+            "--patch-cache/--no-patch-cache",
+            help="Keep the cropped patches of the split (CNP_CACHE_DIR/patches) so later runs decode nothing.",
+        ),
+    ] = True,
+    patch_cache_gb: Annotated[float, typer.Option(min=0, help="Bound on the patch cache's disk use (GB).")] = 20.0,
     dataset_options: dict[str, Any] | None = None,
 ) -> None:
     """Evaluate checkpoints on a dataset's test split (Human3.6M by default) and write metrics.json + its result files.
@@ -86,6 +94,7 @@ def eval_command(
     from cnp_core.engine import InferenceConfig
     from cnp_core.errors import CnpError
     from cnp_core.evaluation import ALIGNMENTS
+    from cnp_core.patch_cache import default_patch_cache
     from cnp_core.runs import EvalJob, evaluate_checkpoints, exported_sources, find_checkpoints, parse_epochs
     from cnp_core.scoring import BootstrapOptions
 
@@ -123,7 +132,12 @@ def eval_command(
             data_dir=data_dir,
             split=SplitOptions.of(dataset_options, input_shape=spec.input_shape),
             inference=InferenceConfig(
-                batch_size=batch_size, workers=parse_workers(workers), device=dist.device, flip=flip, batched_flip=optimize
+                batch_size=batch_size,
+                workers=parse_workers(workers),
+                device=dist.device,
+                flip=flip,
+                batched_flip=optimize,
+                patch_cache=default_patch_cache(patch_cache_gb) if patch_cache and not dist.active else None,
             ),
             dataset=dataset,
             alignment=alignment,

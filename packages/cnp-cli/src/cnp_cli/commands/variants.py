@@ -10,14 +10,17 @@ from cnp_cli.console import err, out, print_json, user_errors
 
 
 def variant_row(v: Any, plugin: str | None = None) -> dict[str, Any]:
-    """One variant's configuration, measured params/GMACs and paper numbers."""
-    from cnp_core import build_model
-    from cnp_core.measure import count_gmacs, count_params
+    """One variant's configuration, measured params/GMACs (remembered in the cache folder) and paper numbers."""
+    from cnp_core.paths import default_cache_dir
+    from cnp_core.plugins import registry
+    from cnp_core.sizes import variant_size
 
     bb, hd = v.backbone_kwargs, v.head_kwargs
     try:
-        model = build_model(v)
-    except Exception as exc:  # e.g. its head's plugin failed to load: this row says so, the others stand
+        for kind, name in (("backbone", v.backbone), ("head", v.head)):
+            registry(kind).get(name)  # its plugin may have failed to load: this row says so, the others stand
+        size = variant_size(v, default_cache_dir() / "variant_sizes.json")
+    except Exception as exc:
         return {"name": v.name, "backbone": v.backbone, "head": v.head, "plugin": plugin, "error": " ".join(str(exc).split())}
     return {
         "name": v.name,
@@ -26,13 +29,13 @@ def variant_row(v: Any, plugin: str | None = None) -> dict[str, Any]:
         "dims": list(bb.get("dims", [])),
         "head": v.head,
         "head_channels": hd.get("channels"),
-        "upsample_layers": getattr(model.head, "upsample_layers", None),
+        "upsample_layers": size["upsample_layers"],
         "output_shape": list(v.output_shape),
         "depth_dim": v.depth_dim,
         "input_shape": list(v.input_shape),
         "joint_num": v.joint_num,
-        "params_m": round(count_params(model) / 1e6, 3),
-        "gmacs": round(count_gmacs(model, v.input_shape), 3),
+        "params_m": round(size["params"] / 1e6, 3),
+        "gmacs": round(size["gmacs"], 3),
         "paper_source": v.paper.source,
         "published": published_results(v.name),
         "plugin": plugin,

@@ -34,6 +34,7 @@ def train_model(
     to ``output_dir``. Returns the log records of this call."""
     from cnp_core.datasets import SplitOptions, check_joints_fit
     from cnp_core.engine import InferenceConfig, auto_workers, resolve_device
+    from cnp_core.patch_cache import default_patch_cache
     from cnp_core.plugins import registry
     from cnp_core.runs import EvalJob, evaluate_checkpoints
     from cnp_core.scoring import BootstrapOptions
@@ -65,7 +66,13 @@ def train_model(
             data_dir=Path(data_dir),
             dataset=dataset,
             split=split_options,
-            inference=InferenceConfig(batch_size=config.batch_size, workers=workers, device=str(target), progress=False),
+            inference=InferenceConfig(
+                batch_size=config.batch_size,
+                workers=workers,
+                device=str(target),
+                progress=False,
+                patch_cache=default_patch_cache(),  # the same test split every few epochs: decode it once
+            ),
             output_dir=output / "eval",
             force=True,
             bootstrap=BootstrapOptions(resamples=0),

@@ -417,3 +417,18 @@ def test_malformed_or_empty_mpii_annotations_are_one_line(tmp_path: Path) -> Non
     file.write_text(json.dumps({"images": [image], "annotations": [broken], "categories": []}))
     with pytest.raises(DataError, match="annotation 1 is malformed"):
         load_train(folder, SplitOptions())
+
+
+def test_stochastic_depth_draws_as_timm_does() -> None:
+    from timm.layers import DropPath as TimmDropPath
+
+    from cnp_core.backbones.convnext_bn import DropPath
+
+    x = torch.randn(64, 8, 4, 4)
+    ours, theirs = DropPath(0.3).train(), TimmDropPath(0.3).train()
+    torch.manual_seed(5)
+    a = ours(x)
+    torch.manual_seed(5)
+    b = theirs(x)
+    assert torch.equal(a, b) and not torch.equal(a, x)
+    assert torch.equal(ours.eval()(x), x) and torch.equal(DropPath(0.0).train()(x), x)

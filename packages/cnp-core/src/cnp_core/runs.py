@@ -95,7 +95,7 @@ def sha256_of(path: Path) -> str:
 
 def package_versions() -> dict[str, str]:
     plugins = sorted({ep.dist.metadata["Name"] for ep in metadata.entry_points(group="cnp") if ep.dist is not None})
-    names = ("cnp-core", *(p for p in plugins if p != "cnp-core"), "cnp-cli", "torch", "numpy", "opencv-python-headless", "timm")
+    names = ("cnp-core", *(p for p in plugins if p != "cnp-core"), "cnp-cli", "torch", "numpy", "opencv-python-headless")
     out = {"python": platform.python_version()}
     for name in names:
         try:

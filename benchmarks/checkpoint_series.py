@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from report_output import emit  # this folder is on sys.path when a script runs
+
 
 def run(args: list[str], env: dict[str, str]) -> tuple[list[dict[str, Any]], float]:
     start = time.perf_counter()
@@ -90,11 +92,7 @@ def main() -> None:
                 "totals_mm": [r["total_mm"] for r in records],
             }
         assert report["cold cache"]["totals_mm"] == report["warm cache"]["totals_mm"], "the cache changed a number"
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        for key, value in report.items():
-            print(f"{key}: {value}")
+    emit(report, args.json)
 
 
 if __name__ == "__main__":

@@ -17,13 +17,13 @@ measured `cnp eval` rate of the variant on the machine; M with flip on the READM
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from report_output import emit  # this folder is on sys.path when a script runs
 
 
 def synthetic_split(n: int, seed: int = 0):  # type: ignore[no-untyped-def]
@@ -98,11 +98,7 @@ def main() -> None:
         "model_s_at_rate": round(model, 1),
         "extra_pct_of_eval": round(100 * extra / model, 3),
     }
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        for key, value in report.items():
-            print(f"{key}: {value}")
+    emit(report, args.json)
 
 
 if __name__ == "__main__":

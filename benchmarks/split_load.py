@@ -9,12 +9,13 @@ Reports first-load and cached-load seconds and the peak RSS of each phase (fresh
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from report_output import emit  # this folder is on sys.path when a script runs
 
 PHASE = """
 import resource, sys, time
@@ -52,11 +53,7 @@ def main() -> None:
             "first_load": phase(data, cache),
             "cached_load": phase(data, cache),
         }
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        for key, value in report.items():
-            print(f"{key:>14}: {value}")
+    emit(report, args.json)
 
 
 if __name__ == "__main__":

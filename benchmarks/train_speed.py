@@ -11,10 +11,11 @@ images/s of the steps after the first (which pays for start-up). Names the CPU a
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import tempfile
 from pathlib import Path
+
+from report_output import emit  # this folder is on sys.path when a script runs
 
 
 class _Enough(Exception):
@@ -74,11 +75,7 @@ def main() -> None:
                 "images_per_s_median": round(statistics.median(rates[1:]), 2),
                 "steps_measured": len(rates) - 1,
             }
-    if args.json:
-        print(json.dumps(report, indent=2))
-    else:
-        for key, value in report.items():
-            print(f"{key}: {value}")
+    emit(report, args.json)
 
 
 if __name__ == "__main__":

@@ -170,7 +170,7 @@ def test_deterministic_mode_repeats_and_equals_an_independent_computation(train_
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            expected.append(float(loss))
+            expected.append(loss.item())
             rates.append(rate)
     assert [r["loss"] for r in first] == pytest.approx(expected, rel=1e-5)
     assert [r["lr"] for r in first] == pytest.approx(rates, rel=1e-12, abs=1e-15)

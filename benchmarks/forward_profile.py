@@ -1,0 +1,84 @@
+"""Benchmark: where the optimised forward spends its time, per stage, with each stage's MAC rate.
+
+Usage: python benchmarks/forward_profile.py [--variant M] [--batch-size 16] [--json]
+       ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2 python benchmarks/forward_profile.py   # AVX2 kernels
+
+Times every convolution of the inference form (BatchNorm folded, channels_last, late upsampling)
+during one flip-test forward (2 x batch images, after a warm-up), grouped by kind: the backbone's
+pointwise 1x1 (the MLPs) and depthwise 7x7, the downsampling convolutions, the head's convolutions.
+The rest of the forward (upsampling fused with the soft-argmax, activations, layout) is reported as
+one remainder. A stage's GMAC/s set against the CPU's GEMM rate shows what is left to gain.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import defaultdict
+from typing import Any
+
+from report_output import emit  # this folder is on sys.path when a script runs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--variant", default="M")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    import torch
+
+    from cnp_core import build_model
+    from cnp_core.benchmark import device_name
+    from cnp_core.optimize import optimize_for_inference
+
+    torch.manual_seed(0)
+    model, _ = optimize_for_inference(build_model(args.variant))
+    images = torch.randn(2 * args.batch_size, 3, 256, 256).contiguous(memory_format=torch.channels_last)
+    stats: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+
+    def timed(conv: torch.nn.Conv2d, kind: str) -> None:
+        forward = conv.forward
+
+        def run(x: torch.Tensor) -> torch.Tensor:
+            start = time.perf_counter()
+            out = forward(x)
+            stats[kind][0] += time.perf_counter() - start
+            stats[kind][1] += out.numel() * (conv.in_channels // conv.groups) * conv.kernel_size[0] * conv.kernel_size[1]
+            return out
+
+        conv.forward = run  # type: ignore[method-assign]
+
+    for name, module in model.named_modules():
+        if isinstance(module, torch.nn.Conv2d):
+            k = "x".join(map(str, module.kernel_size))
+            shape = f"depthwise {k}" if module.groups > 1 else f"{'pointwise' if k == '1x1' else 'dense'} {k}"
+            timed(module, f"{'backbone' if 'backbone' in name else 'head'} {shape}")
+    with torch.inference_mode():
+        model(images)
+        for value in stats.values():
+            value[:] = [0.0, 0.0]
+        start = time.perf_counter()
+        model(images)
+        total = time.perf_counter() - start
+    stages: dict[str, Any] = {}
+    for kind, (seconds, macs) in sorted(stats.items(), key=lambda kv: -kv[1][0]):
+        stages[kind] = {"s": round(seconds, 4), "share": round(seconds / total, 3), "gmac_per_s": round(macs / 1e9 / seconds, 1)}
+    rest = total - sum(s for s, _ in stats.values())
+    stages["rest (upsampling + soft-argmax, activations, layout)"] = {"s": round(rest, 4), "share": round(rest / total, 3)}
+    report = {
+        "cpu": device_name(torch.device("cpu")),
+        "isa": torch.backends.cpu.get_cpu_capability(),
+        "threads": torch.get_num_threads(),
+        "variant": args.variant,
+        "images": 2 * args.batch_size,
+        "forward_s": round(total, 3),
+        "images_per_s_with_flip": round(args.batch_size / total, 2),
+        "stages": stages,
+    }
+    emit(report, args.json)
+
+
+if __name__ == "__main__":
+    main()

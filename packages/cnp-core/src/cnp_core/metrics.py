@@ -6,7 +6,7 @@ official "tot"), action-wise as the mean of per-action means, per action, per jo
 
 Conventions (the README maps them to other toolkits' names):
 - root-relative poses; aligned metrics fit on all joints, unscored joints dropped after (as the
-  official Protocol 1 fits on all 18 Human3.6M joints and drops Thorax);
+  official ConvNeXtPose PA MPJPE fits on every predicted joint before dropping unscored ones);
 - 3DPCK counts errors strictly below the threshold on root-relative, unaligned poses; its AUC is
   the mean PCK over thresholds 0, 5, ..., 150 mm (MMPose 0.x ``keypoint_3d_auc``);
 - MRPE and absolute MPJPE use camera-space poses (no root subtraction): they say something only

@@ -1,7 +1,7 @@
 """The library's front door to evaluation: :func:`evaluate` returns typed :class:`RunRecord` s.
 
 >>> from cnp_core import evaluate
->>> (run,) = evaluate("M", ["ConvNeXtPose_M.tar"], "data/Human36M", dataset="h36m", options={"protocol": 1})
+>>> (run,) = evaluate("M", ["model.tar"], "data/set", dataset="my-set", options={"protocol": 1})
 >>> run.total_mm, run.total_ci95_mm, run.metrics["p_mpjpe"]["total"]
 """
 
@@ -87,7 +87,7 @@ def evaluate(
     patch_cache: bool = True,
 ) -> list[RunRecord]:
     """Evaluate ``checkpoints`` of ``variant`` on ``dataset``'s split in ``data_dir`` (with the
-    dataset's ``options``, e.g. ``{"protocol": 1, "bbox": "rootnet"}``); one run folder each under
+    dataset's declared ``options``, e.g. ``{"protocol": 1}``); one run folder each under
     ``output_dir``. Errors are :class:`cnp_core.CnpError` s naming the parameter."""
     from cnp_core.datasets import SplitOptions
     from cnp_core.engine import InferenceConfig

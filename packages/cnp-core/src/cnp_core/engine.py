@@ -164,17 +164,22 @@ def predict_coords(
     input_shape: tuple[int, int] = (256, 256),
     indices: np.ndarray | None = None,
     description: str = "inference",
+    patch_cache: PatchCache | None = None,
 ) -> np.ndarray:
     """(len(indices), J, 3) float32 coordinates in heatmap units for the samples at ``indices``.
 
     With ``config.flip`` the mirrored patch is run too and averaged (SPEC section 4, step 5).
+    Patches come from ``patch_cache`` where it holds them (an entry for these images and boxes,
+    opened once per run by the caller), else from ``config.patch_cache``'s entry, else decoded.
     """
     from tqdm import tqdm
 
     device = resolve_device(config.device)
     idx = np.arange(len(image_paths), dtype=np.int64) if indices is None else np.asarray(indices, dtype=np.int64)
     check_images_exist([image_paths[i] for i in idx])
-    cache = PatchCache(config.patch_cache, image_paths, bboxes, input_shape) if config.patch_cache is not None else None
+    cache = patch_cache
+    if cache is None and config.patch_cache is not None:
+        cache = PatchCache(config.patch_cache, image_paths, bboxes, input_shape)
     cached = cache.filled.copy() if cache is not None and cache.enabled else None
     dataset = PatchDataset(image_paths, bboxes, input_shape, cache.data_path if cache is not None else None, cached)
     workers = auto_workers(device) if config.workers is None else config.workers

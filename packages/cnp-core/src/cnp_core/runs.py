@@ -25,6 +25,7 @@ from cnp_core.datasets import EvalSplit, SplitOptions, check_joints_fit
 from cnp_core.engine import InferenceConfig, predict_coords, resolve_device, shard_indices
 from cnp_core.errors import CnpError, ParameterError
 from cnp_core.evaluation import EvalResult
+from cnp_core.patch_cache import PatchCache
 from cnp_core.plugins import PluginHost, registry
 from cnp_core.scoring import SAMPLES_FILE, BootstrapOptions, exclusion, score_run, write_samples
 from cnp_core.variants import Variant
@@ -265,6 +266,7 @@ def infer_shard(
     resume: bool,
     show: bool,
     label: str,
+    patch_cache: Any = None,
 ) -> np.ndarray:
     """This rank's blocks of coordinates; each finished block is saved to ``partial`` for --resume."""
     from tqdm import tqdm
@@ -289,6 +291,7 @@ def infer_shard(
                     output_width=job.variant.output_shape[1],
                     input_shape=job.variant.input_shape,
                     indices=np.arange(start, stop),
+                    patch_cache=patch_cache,
                 )
                 make_dirs(partial)
                 with atomic_path(file) as tmp, tmp.open("wb") as fh:
@@ -367,6 +370,8 @@ def evaluate_checkpoints(
     if excluded:
         split = split.subset(kept)
     device = resolve_device(job.inference.device)
+    cache_config = job.inference.patch_cache
+    patch_cache = PatchCache(cache_config, split.image_paths, split.bboxes, job.variant.input_shape) if cache_config else None
     versions = package_versions()
     data = data_fingerprint(job, dataset, split)
     records = []
@@ -391,7 +396,9 @@ def evaluate_checkpoints(
         start = time.perf_counter()
         label = f"{job.variant.name} {source.path.name}" + (f" (rank 0 of {dist.world_size})" if dist.active else "")
         shards = distributed.gather_shards(
-            functools.partial(infer_shard, model, split, job, mine, partial / fingerprint[:16], resume, dist.is_main, label)
+            functools.partial(
+                infer_shard, model, split, job, mine, partial / fingerprint[:16], resume, dist.is_main, label, patch_cache
+            )
         )
         elapsed = time.perf_counter() - start
         coords = np.concatenate(shards)

@@ -133,3 +133,16 @@ def test_a_series_of_checkpoints_decodes_each_image_once(h36m_dir: Path, tmp_pat
     assert np.array_equal(coords[0], coords[1]) and len(decoded) == 120  # the same predictions, bit for bit
     # (Protocol 1's rigid fit goes through LAPACK, whose last bits may follow memory alignment)
     assert again["total_mm"] == pytest.approx(second["total_mm"], abs=1e-5)
+
+
+def test_no_room_on_disk_means_no_cache_not_a_crash(
+    small_split: tuple[list[str], np.ndarray], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import cnp_core.patch_cache as module
+
+    paths, boxes = small_split
+    plain = _run(paths, boxes, None)
+    monkeypatch.setattr(module, "FREE_MARGIN", 1 << 62)  # as if the disk were full
+    cache = PatchCacheConfig(tmp_path / "patches")
+    assert np.array_equal(_run(paths, boxes, cache), plain)
+    assert not PatchCache(cache, paths, boxes, (256, 256)).folder.exists()

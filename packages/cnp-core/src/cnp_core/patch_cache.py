@@ -25,6 +25,7 @@ from cnp_core.atomic import atomic_path, make_dirs
 
 VERSION = 1
 DATA, FILLED, META = "patches.npy", "filled.npy", "meta.json"
+FREE_MARGIN = 1024**3  # leave this much disk free
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,13 @@ class PatchCache:
             if write and not self.data_path.is_file():
                 self._make_room()
                 make_dirs(self.folder)
+                if shutil.disk_usage(self.folder).free < self.nbytes + FREE_MARGIN:
+                    raise OSError("not enough free disk for the patch cache")
                 self._data = np.lib.format.open_memmap(self.data_path, mode="w+", dtype=np.uint8, shape=self.shape)
+                # Reserve the blocks now: writing into a memory map on a full disk kills the process
+                # (SIGBUS) instead of raising, so a cache that cannot be stored must fail here.
+                with self.data_path.open("rb+") as fh:
+                    os.posix_fallocate(fh.fileno(), 0, self.data_path.stat().st_size)
                 (self.folder / META).write_text(json.dumps({"shape": list(self.shape), "version": VERSION}))
             else:
                 self._data = np.load(self.data_path, mmap_mode="r+" if write else "r", allow_pickle=False)
@@ -106,6 +113,8 @@ class PatchCache:
             self.filled[np.asarray(rows)] = True
         except OSError:
             self.enabled = False
+            self._data = None
+            shutil.rmtree(self.folder, ignore_errors=True)
 
     def flush(self) -> None:
         """Make what was stored durable: the data, then the mask that says which rows hold it."""

@@ -91,3 +91,20 @@ def test_variants_and_inspect_know_the_plugin(tiny14_npz: Path) -> None:
     assert rows["XS-tiny14"]["plugin"] == "cnp-example-plugin" and rows["XS-tiny14"]["head"] == "transpose-up"
     info = json.loads(runner.invoke(app, ["inspect", str(tiny14_npz), "--json"]).stdout)
     assert info["format"] == "npz" and info["detected_variants"] == ["XS-tiny14"]
+
+
+@pytest.mark.slow
+def test_the_plugin_dataset_trains_its_own_variant(train_dir: Path, tmp_path: Path) -> None:
+    from cnp_core.training.loop import weights_of
+
+    out = tmp_path / "tiny14"
+    args = ["train", "--variant", "XS-tiny14", "--dataset", "h36m-14", "--data-dir", str(train_dir), "--output", str(out)]
+    args += ["--epochs", "1", "--warmup-epochs", "0", "--batch-size", "10", "--workers", "0", "--device", "cpu", "--json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["steps"] == 2
+    assert json.loads((out / "train_config.json").read_text())["sets"][0]["name"] == "h36m-14-train"
+    weights = weights_of(out / "snapshot_0.pth.tar")
+    assert any(k.startswith("head.") for k in weights)  # the plugin's transpose-up head was trained
+    wrong = runner.invoke(app, [*args[:2], "XS", *args[3:], "--output", str(tmp_path / "x")])
+    assert wrong.exit_code == 1 and "predicts 18 joints but dataset h36m-14 has 14" in wrong.stderr

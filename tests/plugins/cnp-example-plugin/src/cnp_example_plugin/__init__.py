@@ -5,7 +5,7 @@ It adds, through the entry-point group ``cnp``:
 - head ``transpose-up`` (two stride-2 transposed convolutions, not the DeConv head) and variant
   ``XS-tiny14`` using it, predicting 14 joints;
 - dataset ``h36m-14``: a 14-joint view of Human3.6M (Torso, Neck, Nose and Thorax dropped) with its
-  own flip pairs, and its evaluator ``mpjpe-14``;
+  own flip pairs, its evaluator ``mpjpe-14`` and a training split (``cnp train --dataset h36m-14``);
 - checkpoint format ``npz`` (numpy ``.npz`` of named arrays, read without pickle).
 """
 
@@ -123,8 +123,24 @@ def _write_demo(folder: Path) -> None:
     write_demo(folder)
 
 
+def _train_14(data_dir: Path, options: Any) -> Any:
+    """Human3.6M's training split, viewed through the 14 joints (cnp train --dataset h36m-14)."""
+    from cnp_h36m.dataset import Human36M
+
+    full = Human36M.info.train_split(data_dir, options)  # type: ignore[misc]
+    index = list(H36M_INDEX)
+    return replace(
+        full,
+        name="h36m-14-train",
+        joints=full.joints[:, index],
+        visible=full.visible[:, index],
+        joint_names=JOINTS_14,
+        flip_pairs=FLIP_PAIRS_14,
+    )
+
+
 class Human36M14:
-    """Human3.6M's test splits, 14 joints."""
+    """Human3.6M's test and training splits, 14 joints."""
 
     name = "h36m-14"
     description = "Human3.6M test splits with 14 joints (example plugin)"
@@ -140,6 +156,7 @@ class Human36M14:
         skeleton=SKELETON_14,
         demo=_write_demo,
         result_files=lambda split, result: {"poses_14.json": result.poses_mm.round(3).tolist()},
+        train_split=_train_14,
     )
 
     def load_split(self, data_dir: Path, options: Any) -> Any:

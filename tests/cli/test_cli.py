@@ -271,3 +271,21 @@ def test_the_library_front_door_returns_typed_records(h36m_dir: Path, tmp_path: 
     with pytest.raises(cnp_core.ParameterError, match=r"^protocol 3: choose 1 or 2") as caught:
         cnp_core.evaluate("XS", [ckpt], h36m_dir, options={"protocol": 3}, **common)
     assert caught.value.parameter == "protocol"
+
+
+def test_cache_shows_and_clears_its_parts(h36m_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CNP_CACHE_DIR", str(tmp_path / "cache"))
+    ckpt = tmp_path / "xs.pth"
+    runner.invoke(app, ["checkpoints", "synth", "--variant", "XS", "--out", str(ckpt)])
+    made = runner.invoke(app, _eval_args(h36m_dir, ckpt, tmp_path / "out", "--protocol", "1", "--no-flip", "--bootstrap", "0"))
+    assert made.exit_code == 0, made.output
+    (tmp_path / "cache" / "mine.txt").write_text("not cnp's")
+    report = json.loads(runner.invoke(app, ["cache", "--json"]).stdout)
+    assert report["patches"]["bytes"] >= 60 * 256 * 256 * 3 and report["splits"]["bytes"] > 0
+    cleared = runner.invoke(app, ["cache", "--clear", "patches", "--json"])
+    assert cleared.exit_code == 0 and json.loads(cleared.stdout)["patches"]["bytes"] == 0
+    assert not (tmp_path / "cache" / "patches").exists() and (tmp_path / "cache" / "splits").is_dir()
+    runner.invoke(app, ["cache", "--clear", "all"])
+    assert sorted(p.name for p in (tmp_path / "cache").iterdir()) == ["mine.txt"]  # only cnp's own parts go
+    bad = runner.invoke(app, ["cache", "--clear", "everything"])
+    assert bad.exit_code == 1 and "--clear 'everything': choose splits, patches, demo, variant_sizes.json or all" in bad.stderr

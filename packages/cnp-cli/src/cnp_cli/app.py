@@ -8,6 +8,7 @@ import typer
 
 from cnp_cli.commands import (
     benchmark,
+    cache,
     checkpoints,
     compare,
     convert,
@@ -32,6 +33,7 @@ app.command("variants")(variants.variants_command)
 app.command("inspect")(inspect.inspect_command)
 app.command("convert")(convert.convert_command)
 app.command("plugins")(plugins.plugins_command)
+app.command("cache")(cache.cache_command)
 app.add_typer(checkpoints.app, name="checkpoints")
 
 

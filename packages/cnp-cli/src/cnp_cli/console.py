@@ -25,4 +25,11 @@ def fmt_mm(value: float | None, signed: bool = False) -> str:
     return f"{value:+.2f}" if signed else f"{value:.2f}"
 
 
-__all__ = ["err", "fail", "fmt_mm", "out", "print_json", "user_errors"]
+def fmt_metric(value: float | None, unit: str) -> str:
+    """A metric's value as shown: millimetres with two decimals, fractions as a percentage."""
+    if value is None:
+        return "-"
+    return f"{100 * value:.1f}%" if unit == "fraction" else f"{value:.2f}"
+
+
+__all__ = ["err", "fail", "fmt_metric", "fmt_mm", "out", "print_json", "user_errors"]

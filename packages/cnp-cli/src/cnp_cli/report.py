@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cnp_cli.console import fmt_mm
+from cnp_cli.console import fmt_metric, fmt_mm
 from cnp_core.atomic import claim_output, write_text
 from cnp_core.comparison import Run, compare_runs, setting
 
@@ -82,11 +82,6 @@ def _plot_path(out: Path, setting: str, metric: Any, alignment: Any, kind: str =
 def _metrics_rows(members: Sequence[Run]) -> list[tuple[Any, ...]]:
     """Every metric of every run: total with its 95% interval."""
 
-    def show(value: float | None, unit: str) -> str:
-        if value is None:
-            return "-"
-        return f"{100 * value:.1f}%" if unit == "fraction" else f"{value:.2f}"
-
     names: dict[str, str] = {}
     for run in members:
         names.update({k: m["label"] for k, m in (run.record.get("metrics") or {}).items()})
@@ -99,7 +94,10 @@ def _metrics_rows(members: Sequence[Run]) -> list[tuple[Any, ...]]:
                 cells.append("-")
                 continue
             ci = m.get("ci95")
-            cells.append(show(m["total"], m["unit"]) + (f" ({show(ci[0], m['unit'])}-{show(ci[1], m['unit'])})" if ci else ""))
+            cells.append(
+                fmt_metric(m["total"], m["unit"])
+                + (f" ({fmt_metric(ci[0], m['unit'])}-{fmt_metric(ci[1], m['unit'])})" if ci else "")
+            )
         rows.append((label, *cells))
     return rows
 
@@ -267,7 +265,8 @@ def _group_figures(
 ) -> dict[str, Any]:
     """Bars with intervals, error CDFs, per-joint bars and each run's worst frames, with their Markdown."""
     from cnp_cli.plots import cdf_plot, comparison_plot, joint_plot, worst_frames_plot
-    from cnp_cli.report_figures import dataset_drawing, per_action_intervals, per_sample_headline, run_samples, worst_frames
+    from cnp_cli.report_figures import dataset_drawing, per_action_intervals, worst_frames
+    from cnp_core.comparison import per_sample_headline, run_samples
 
     metric = str(key[1])
     samples = {run.label: run_samples(run) for run in members}

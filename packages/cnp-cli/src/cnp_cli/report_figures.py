@@ -8,24 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from cnp_core.comparison import Run
-
-
-def run_samples(run: Run) -> dict[str, np.ndarray] | None:
-    """The run's ``samples.npz`` as arrays (None when it has none or it is unreadable)."""
-    from cnp_core.scoring import SAMPLES_FILE
-
-    try:
-        with np.load(run.path.parent / SAMPLES_FILE, allow_pickle=False) as table:
-            return {k: table[k] for k in table.files}
-    except (OSError, ValueError):
-        return None
-
-
-def per_sample_headline(samples: dict[str, np.ndarray]) -> np.ndarray | None:
-    """Each sample's headline error (its mean over the scored joints)."""
-    errors = samples.get("headline")
-    return None if errors is None else errors.astype(np.float64).mean(axis=1)
+from cnp_core.comparison import per_sample_headline
 
 
 def per_action_intervals(samples: dict[str, np.ndarray], resamples: int = 1000, seed: int = 0) -> dict[str, list[float]]:
@@ -102,4 +85,4 @@ def dataset_drawing(dataset: str) -> tuple[tuple[tuple[int, int], ...], int]:
     return tuple(info.skeleton), int(info.root_index)
 
 
-__all__ = ["dataset_drawing", "per_action_intervals", "per_sample_headline", "run_samples", "worst_frames"]
+__all__ = ["dataset_drawing", "per_action_intervals", "worst_frames"]

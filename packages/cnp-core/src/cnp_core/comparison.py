@@ -125,6 +125,26 @@ def pick_baseline(runs: Sequence[Run], baseline: str | None) -> int:
     raise UnknownNameError("baseline", baseline, [r.label for r in runs] + sorted({str(r.record["variant"]) for r in runs}))
 
 
+def run_samples(run: Run, columns: Sequence[str] | None = None) -> dict[str, np.ndarray] | None:
+    """The run's ``samples.npz`` (only ``columns`` when given; None when absent, unreadable or
+    lacking one of them)."""
+    from cnp_core.scoring import SAMPLES_FILE
+
+    try:
+        with np.load(run.path.parent / SAMPLES_FILE, allow_pickle=False) as table:
+            return {k: table[k] for k in (table.files if columns is None else columns)}
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def per_sample_headline(samples: dict[str, np.ndarray]) -> np.ndarray | None:
+    """Each sample's headline error (its mean over the scored joints), or None if the table has none."""
+    errors = samples.get("headline")
+    if errors is None or errors.ndim != 2:
+        return None
+    return errors.astype(np.float64).mean(axis=1)
+
+
 def _per_sample(run: Run) -> tuple[np.ndarray, np.ndarray] | str:
     """(image ids, per-sample headline error) from the run's samples.npz, or why there are none."""
     from cnp_core.scoring import SAMPLES_FILE
@@ -132,14 +152,13 @@ def _per_sample(run: Run) -> tuple[np.ndarray, np.ndarray] | str:
     file = run.path.parent / SAMPLES_FILE
     if not file.is_file():
         return f"{run.label} has no {SAMPLES_FILE} (written by cnp eval since per-sample results exist)"
-    try:
-        with np.load(file, allow_pickle=False) as table:
-            ids, errors = table["image_id"], table["headline"]
-    except (OSError, ValueError, KeyError):
+    table = run_samples(run, ("image_id", "headline"))
+    if table is None:
         return f"{file} is unreadable or lacks image_id/headline columns"
-    if errors.ndim != 2 or len(errors) != len(ids):
+    errors = per_sample_headline(table)
+    if errors is None or len(errors) != len(table["image_id"]):
         return f"{file} has malformed headline columns"
-    return ids, errors.astype(np.float64).mean(axis=1)
+    return table["image_id"], errors
 
 
 def paired_difference(run: Run, base: Run, resamples: int = 1000, seed: int = 0) -> dict[str, Any]:

@@ -37,10 +37,6 @@ class MetricSpec:
     definition: str
     absolute: bool = False  # needs camera-space poses with an estimated root
 
-    @property
-    def higher_is_better(self) -> bool:
-        return self.unit == "fraction"
-
 
 METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("mpjpe", "MPJPE", "mm", "mean Euclidean joint error of root-relative poses, no alignment (official Protocol 2)"),

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from cnp_core.atomic import atomic_path, make_dirs
+from cnp_core.paths import disk_bytes
 
 VERSION = 1
 DATA, FILLED, META = "patches.npy", "filled.npy", "meta.json"
@@ -53,10 +54,6 @@ def entry_key(image_paths: Sequence[str], bboxes: np.ndarray, input_shape: tuple
             digest.update(f"{path}\0missing\n".encode())
     digest.update(np.ascontiguousarray(bboxes, dtype=np.float64).tobytes())
     return digest.hexdigest()[:32]
-
-
-def _size(folder: Path) -> int:
-    return sum(f.stat().st_blocks * 512 for f in folder.iterdir() if f.is_file()) if folder.is_dir() else 0
 
 
 class PatchCache:
@@ -134,16 +131,16 @@ class PatchCache:
         if not root.is_dir():
             return
         entries = sorted((p for p in root.iterdir() if p.is_dir() and p != self.folder), key=lambda p: p.stat().st_mtime)
-        total = sum(_size(p) for p in entries)
+        total = sum(disk_bytes(p) for p in entries)
         while entries and total + self.nbytes > self.config.limit_bytes:
             oldest = entries.pop(0)
-            total -= _size(oldest)
+            total -= disk_bytes(oldest)
             shutil.rmtree(oldest, ignore_errors=True)
 
 
 def cache_size(folder: Path) -> int:
     """Bytes the entries under ``folder`` take on disk."""
-    return sum(_size(p) for p in Path(folder).iterdir() if p.is_dir()) if Path(folder).is_dir() else 0
+    return sum(disk_bytes(p) for p in Path(folder).iterdir() if p.is_dir()) if Path(folder).is_dir() else 0
 
 
 __all__ = ["PatchCache", "PatchCacheConfig", "cache_size", "default_patch_cache", "entry_key"]

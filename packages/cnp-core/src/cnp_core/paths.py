@@ -24,7 +24,8 @@ CACHE_PARTS = {
 }
 
 
-def _disk_bytes(path: Path) -> int:
+def disk_bytes(path: Path) -> int:
+    """Bytes ``path`` (a file, or a folder's files) takes on disk (sparse files count what they hold)."""
     if path.is_file():
         return path.stat().st_blocks * 512
     return sum(f.stat().st_blocks * 512 for f in path.rglob("*") if f.is_file()) if path.is_dir() else 0
@@ -34,7 +35,7 @@ def cache_report(root: Path | None = None) -> dict[str, dict[str, Any]]:
     """Each part of the cache folder: what it holds, its path and the bytes it takes on disk."""
     root = root or default_cache_dir()
     return {
-        name: {"what": what, "path": str(root / name), "bytes": _disk_bytes(root / name)} for name, what in CACHE_PARTS.items()
+        name: {"what": what, "path": str(root / name), "bytes": disk_bytes(root / name)} for name, what in CACHE_PARTS.items()
     }
 
 
@@ -46,7 +47,7 @@ def clear_cache(root: Path | None = None, parts: tuple[str, ...] = tuple(CACHE_P
     freed = 0
     for name in parts:
         path = root / name
-        freed += _disk_bytes(path)
+        freed += disk_bytes(path)
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
         elif path.exists():

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from cnp_cli.completion import variant_names
-from cnp_cli.console import err, out, print_json, user_errors
+from cnp_cli.console import err, fmt_metric, out, print_json, user_errors
 
 
 def parse_workers(value: str) -> int | None:
@@ -204,19 +204,14 @@ def _metrics_table(metrics: dict[str, Any]) -> Any:
     """Every metric: frame-wise total with its interval, and the action-wise mean."""
     from rich.table import Table
 
-    def show(value: float | None, unit: str) -> str:
-        if value is None:
-            return "-"
-        return f"{100 * value:.1f}%" if unit == "fraction" else f"{value:.2f}"
-
     table = Table(title="all metrics (frame-wise total, 95% bootstrap interval, action-wise mean)")
     for column in ("metric", "total", "95% CI", "action-wise", "unit"):
         table.add_column(column, justify="left" if column == "metric" else "right")
     for m in metrics.values():
         ci = m.get("ci95")
-        interval = f"{show(ci[0], m['unit'])}-{show(ci[1], m['unit'])}" if ci else "-"
+        interval = f"{fmt_metric(ci[0], m['unit'])}-{fmt_metric(ci[1], m['unit'])}" if ci else "-"
         unit = "%" if m["unit"] == "fraction" else m["unit"]
-        table.add_row(m["label"], show(m["total"], m["unit"]), interval, show(m["action_mean"], m["unit"]), unit)
+        table.add_row(m["label"], fmt_metric(m["total"], m["unit"]), interval, fmt_metric(m["action_mean"], m["unit"]), unit)
     return table
 
 

@@ -1,21 +1,25 @@
-"""Benchmark: the whole ``cnp eval`` path, optimised vs ``--no-optimize``, per variant.
+"""Benchmark: what a user runs, `cnp eval`, side by side with the official test loop on the same data and weights.
 
-Usage: python benchmarks/eval_speed.py [--variants M,L] [--batch-size 16] [--frames 4] [--repeats 3] [--no-flip] [--json]
+Usage: python benchmarks/eval_speed.py [--variants M,L] [--frames 8] [--repeats 2] [--workers auto]
+       [--official-workers 20] [--batch-size 16] [--no-flip] [--json]
 
-Generates a synthetic Human3.6M once (``--frames 4`` gives 120 Protocol 2 test samples) and a
-random-weight checkpoint per variant, then runs ``cnp eval`` as a fresh process in each mode,
-``--repeats`` times interleaved (optimised, literal, optimised, ...: a slow spell of a shared machine
-then hits both modes), and reports the median run per variant and mode:
+Writes a synthetic Human3.6M of 1000x1002 JPEGs (``--frames 8``: 240 Protocol 2 test samples) and
+two random-weight checkpoints per variant. Per variant, ``--repeats`` times, interleaved (a slow
+spell of a shared machine then hits every contestant), each in a fresh process:
 
-- end-to-end images/s (the eval loop: decode, crop, forward, flip, collect) and the process wall time;
-- model-only images/s (the same forward on a ready batch, same flip handling; `cnp_core.benchmark`);
-- pipeline overhead: end-to-end / model-only, per repeat (model-only is re-measured each repeat),
-  median (goal >= 0.9);
-- peak RSS of the eval's main process (where the model runs; loader workers are separate);
-- the optimised / literal ratio of the medians (and every run's rate in the JSON) and the
-  difference of the totals (goal <= 1e-3 mm).
+1. the official loop (``official_loop.py``: its dataset code, ``DataLoader`` with 20 workers,
+   literal network, float32 softmax, flip as a second forward);
+2. ``cnp eval`` with empty split and patch caches over both checkpoints: the first checkpoint
+   decodes every image, the later one reads the patches the first left;
+3. ``cnp eval`` again with the caches filled, first checkpoint only: a user's next run.
 
-First and cached split-load times are measured once (they do not depend on the variant).
+It reports medians: each loop's images/s (``cnp eval``'s own ``images_per_s``; the official loop
+timed the same way, from starting its loader to its last batch), each against the official loop;
+the later checkpoint against model-only (the same forward on a ready batch, `cnp_core.benchmark`);
+the whole process (images / wall seconds of run 3, a 240-image run from process start to exit)
+against the official loop; start-up (process start to the first forward, runs 2 and 3); and the
+totals: cnp's must be identical with and without the caches; the official loop's float32 softmax
+gives a total that differs from cnp's by float32 rounding (reported). Names the CPU and its ISA.
 """
 
 from __future__ import annotations
@@ -31,129 +35,200 @@ import time
 from pathlib import Path
 from typing import Any
 
-from split_load import phase  # this folder is on sys.path when the script runs
+from report_output import emit  # this folder is on sys.path when a script runs
 
-# Peak RSS is the process's own high-water mark (VmHWM, KiB): ru_maxrss would also count the
-# parent's RSS at fork time, which Linux carries across exec.
+HERE = Path(__file__).resolve().parent
+
+# `cnp eval` as the console script runs it, noting when the first batch reaches the network.
 EVAL = """
-import resource, sys
+import sys, time
+import cnp_core.engine as engine
+stamp_file = sys.argv[1]
+forward = engine.forward_coords
+def first_forward(*args, **kwargs):
+    if stamp_file:
+        with open(stamp_file, "w") as fh:
+            fh.write(repr(time.time()))
+    engine.forward_coords = forward
+    return forward(*args, **kwargs)
+engine.forward_coords = first_forward
 from cnp_cli.app import main
-rss_file = sys.argv[1]
 sys.argv = ["cnp", *sys.argv[2:]]
-try:
-    main()
-finally:
-    try:
-        with open("/proc/self/status") as fh:
-            peak = next(line.split()[1] for line in fh if line.startswith("VmHWM:"))
-    except OSError:
-        peak = str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-    with open(rss_file, "w") as fh:
-        fh.write(peak)
+main()
 """
 
 
-def run_eval(args: list[str], env: dict[str, str], rss_file: Path) -> tuple[dict[str, Any], float, float]:
-    """Run ``cnp eval ... --json`` in a fresh process; (record, wall seconds, peak RSS MiB of the main process)."""
-    cmd = [sys.executable, "-c", EVAL, str(rss_file), "eval", *args, "--json"]
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-    wall = time.perf_counter() - start
+def cnp_eval(args: list[str], env: dict[str, str], stamp: Path) -> dict[str, Any]:
+    """One ``cnp eval ... --json`` process: its records, wall seconds and seconds to the first forward."""
+    stamp.unlink(missing_ok=True)
+    start = time.time()
+    proc = subprocess.run(
+        [sys.executable, "-c", EVAL, str(stamp), "eval", *args, "--json"], capture_output=True, text=True, env=env
+    )
+    wall = time.time() - start
     if proc.returncode != 0:
         raise SystemExit(f"cnp eval failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    record = json.loads(proc.stdout)[0]
-    return record, wall, int(rss_file.read_text()) / 1024
+    first = float(stamp.read_text()) - start if stamp.exists() else None
+    return {"records": json.loads(proc.stdout), "wall_s": wall, "startup_s": first}
 
 
-def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
-    """One mode's interleaved runs -> medians (end-to-end, model-only, overhead), every run's rate, peak RSS."""
-    rates = [r["record"]["images_per_s"] for r in results]
-    middle = sorted(results, key=lambda r: r["record"]["images_per_s"])[(len(results) - 1) // 2]
-    return {
-        "end_to_end_images_per_s": round(statistics.median(rates), 3),
-        "end_to_end_images_per_s_runs": rates,
-        "process_wall_s": round(middle["wall"], 2),
-        "model_only_images_per_s": round(statistics.median(r["model"] for r in results), 3),
-        "pipeline_overhead": round(statistics.median(r["record"]["images_per_s"] / r["model"] for r in results), 3),
-        "peak_rss_mb": round(max(r["rss"] for r in results), 1),
-        "total_mm": middle["record"]["total_mm"],
-        "samples": middle["record"]["num_samples"],
-    }
+def official(args: list[str], env: dict[str, str]) -> dict[str, Any]:
+    start = time.time()
+    proc = subprocess.run([sys.executable, str(HERE / "official_loop.py"), *args], capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        raise SystemExit(f"official loop failed ({proc.returncode}): {proc.stderr[-2000:]}")
+    return {**json.loads(proc.stdout), "wall_s": time.time() - start}
 
 
-def model_only(variant: str, batch: int, flip: bool, iters: int) -> dict[str, float]:
-    """Images/s of the forward alone per mode, as `cnp benchmark` measures it (median latency)."""
+def official_total(variant: str, data: Path, coords_file: Path) -> float:
+    """Protocol 2 total of the official loop's coordinates, scored as cnp scores its own."""
+    import numpy as np
+
+    from cnp_core import SplitOptions, get_variant
+    from cnp_core.evaluation import score_poses
+    from cnp_core.plugins import registry
+
+    spec = get_variant(variant)
+    split = registry("dataset").get("h36m").load_split(data, SplitOptions.of({}, input_shape=spec.input_shape))
+    return float(score_poses(split, np.load(coords_file), spec, "mpjpe", "none").total_mm)
+
+
+def model_only(variant: str, batch: int, flip: bool) -> float:
     from cnp_core.benchmark import BenchmarkConfig, benchmark_variant
     from cnp_h36m.constants import FLIP_PAIRS
 
-    config = BenchmarkConfig(batch_sizes=(batch,), device="cpu", flip=flip, iters=iters, warmup=1, flip_pairs=FLIP_PAIRS)
-    report = benchmark_variant(variant, config)
-    return {mode: rows[0]["images_per_s"] for mode, rows in report["modes"].items()}
+    config = BenchmarkConfig(batch_sizes=(batch,), device="cpu", flip=flip, iters=3, warmup=1, flip_pairs=FLIP_PAIRS)
+    return float(benchmark_variant(variant, config)["modes"]["optimized"][0]["images_per_s"])
+
+
+def median(values: list[float]) -> float:
+    return round(statistics.median(values), 3)
+
+
+def bench_variant(variant: str, root: Path, data: Path, args: argparse.Namespace) -> dict[str, Any]:
+    from cnp_core.checkpoints import write_checkpoint
+    from cnp_core.checkpoints.synthetic import random_state_dict
+
+    flip = not args.no_flip
+    checkpoints = []
+    for k in range(2):
+        path = root / f"{variant}_{k}.pth.tar"
+        write_checkpoint(random_state_dict(variant, seed=k), path, form="pth", epoch=k)
+        checkpoints.append(path)
+    flags = ["--variant", variant, "--data-dir", str(data), "--batch-size", str(args.batch_size), "--workers", args.workers]
+    flags += ["--bootstrap", "0", "--flip" if flip else "--no-flip"]
+    coords = root / "official_coords.npy"
+    off_flags = ["--variant", variant, "--checkpoint", str(checkpoints[0]), "--data-dir", str(data), "--coords", str(coords)]
+    off_flags += ["--workers", str(args.official_workers), "--batch-size", str(args.batch_size)] + ([] if flip else ["--no-flip"])
+    runs: list[dict[str, Any]] = []
+    for repeat in range(args.repeats):
+        env = {**os.environ, "CNP_CACHE_DIR": str(root / f"cache_{variant}_{repeat}")}
+        off = official(off_flags, env)
+        off["total_mm"] = official_total(variant, data, coords)
+        cold = cnp_eval(
+            [
+                *flags,
+                "--checkpoint",
+                str(checkpoints[0]),
+                "--checkpoint",
+                str(checkpoints[1]),
+                "--output",
+                str(root / f"cold{repeat}"),
+            ],
+            env,
+            root / "stamp",
+        )
+        warm = cnp_eval(
+            [*flags, "--checkpoint", str(checkpoints[0]), "--output", str(root / f"warm{repeat}")], env, root / "stamp"
+        )
+        runs.append({"official": off, "cold": cold, "warm": warm, "model_only": model_only(variant, args.batch_size, flip)})
+        print(
+            f"{variant} repeat {repeat + 1}: official {off['images_per_s']}, cnp first {cold['records'][0]['images_per_s']}, "
+            f"later {cold['records'][1]['images_per_s']}, warm {warm['records'][0]['images_per_s']} img/s",
+            file=sys.stderr,
+        )
+    samples = runs[0]["warm"]["records"][0]["num_samples"]
+    totals = {r["cold"]["records"][0]["total_mm"] for r in runs} | {r["warm"]["records"][0]["total_mm"] for r in runs}
+    assert len(totals) == 1, f"cnp's totals differ between runs or caches: {totals}"
+    cnp_total = totals.pop()
+    official_rate = median([r["official"]["images_per_s"] for r in runs])
+    first = median([r["cold"]["records"][0]["images_per_s"] for r in runs])
+    later = median([r["cold"]["records"][1]["images_per_s"] for r in runs])
+    warm = median([r["warm"]["records"][0]["images_per_s"] for r in runs])
+    process = median([samples / r["warm"]["wall_s"] for r in runs])
+    model = median([r["model_only"] for r in runs])
+    return {
+        "samples": samples,
+        "official_loop_images_per_s": official_rate,
+        "official_process_wall_s": median([r["official"]["wall_s"] for r in runs]),
+        "cnp_loop_images_per_s": {
+            "first_checkpoint_empty_cache": first,
+            "later_checkpoint": later,
+            "next_run_filled_cache": warm,
+        },
+        "cnp_loop_vs_official": {
+            "first_checkpoint_empty_cache": round(first / official_rate, 2),
+            "later_checkpoint": round(later / official_rate, 2),
+            "next_run_filled_cache": round(warm / official_rate, 2),
+        },
+        "model_only_images_per_s": model,
+        "later_checkpoint_of_model_only": round(later / model, 3),
+        "cnp_whole_process_images_per_s": process,
+        "cnp_whole_process_vs_official_loop": round(process / official_rate, 2),
+        "cnp_startup_s": {
+            "empty_caches": median([r["cold"]["startup_s"] for r in runs]),
+            "filled_caches": median([r["warm"]["startup_s"] for r in runs]),
+        },
+        "cnp_total_mm": cnp_total,
+        "official_total_abs_diff_mm": median([abs(r["official"]["total_mm"] - cnp_total) for r in runs]),
+        "runs": [
+            {
+                "official": r["official"]["images_per_s"],
+                "first": r["cold"]["records"][0]["images_per_s"],
+                "later": r["cold"]["records"][1]["images_per_s"],
+                "warm": r["warm"]["records"][0]["images_per_s"],
+                "model_only": r["model_only"],
+            }
+            for r in runs
+        ],
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--variants", default="XS,S,M,L")
+    parser.add_argument("--variants", default="M,L")
+    parser.add_argument("--frames", type=int, default=8, help="frames per sequence and camera (8: 240 test samples)")
+    parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--workers", default="auto")
-    parser.add_argument("--frames", type=int, default=4, help="frames per sequence and camera (2 of 4 are test frames)")
-    parser.add_argument("--iters", type=int, default=3, help="model-only timing iterations")
-    parser.add_argument("--repeats", type=int, default=3, help="interleaved runs per mode; the median is reported")
+    parser.add_argument("--workers", default="auto", help="cnp eval --workers (its default)")
+    parser.add_argument("--official-workers", type=int, default=20, help="the official cfg.num_thread")
     parser.add_argument("--no-flip", action="store_true")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
-    from cnp_core.checkpoints import write_checkpoint
-    from cnp_core.checkpoints.synthetic import random_state_dict
+    import torch
+
+    from cnp_core.benchmark import device_name
     from cnp_h36m.synth import SynthConfig, generate
 
-    flip = not args.no_flip
-    report: dict[str, Any] = {"batch_size": args.batch_size, "flip": flip, "cpu_cores": os.cpu_count(), "variants": {}}
+    report: dict[str, Any] = {
+        "cpu": device_name(torch.device("cpu")),
+        "isa": torch.backends.cpu.get_cpu_capability(),
+        "onednn_max_isa": os.environ.get("ONEDNN_MAX_CPU_ISA", "(not limited)"),
+        "cores": os.cpu_count(),
+        "batch_size": args.batch_size,
+        "flip": not args.no_flip,
+        "workers": args.workers,
+        "official_workers": args.official_workers,
+        "variants": {},
+    }
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         data = root / "Human36M"
-        env = {**os.environ, "CNP_CACHE_DIR": str(root / "cache")}
         generate(data, SynthConfig(subjects=(9, 11), subactions=(1,), cameras=(1, 2), frames=args.frames, seed=0))
-        first, cached = (phase(data, root / "split-cache")["seconds"] for _ in range(2))
-        report["split_load_s"] = {"first": first, "cached": cached}
         for variant in args.variants.split(","):
-            checkpoint = root / f"{variant}.pth.tar"
-            write_checkpoint(random_state_dict(variant, seed=0), checkpoint, form="pth", epoch=0)
-            runs: dict[str, list[dict[str, Any]]] = {"optimized": [], "literal": []}
-            for _ in range(args.repeats):  # interleaved, so a slow spell of a shared machine hits both modes
-                forward = model_only(variant, args.batch_size, flip, args.iters)
-                for mode, flag in (("optimized", "--optimize"), ("literal", "--no-optimize")):
-                    common = ["--variant", variant, "--checkpoint", str(checkpoint), "--data-dir", str(data)]
-                    common += ["--batch-size", str(args.batch_size), "--workers", args.workers, flag]
-                    common += ["--output", str(root / "out" / mode), "--flip" if flip else "--no-flip"]
-                    record, wall, rss = run_eval(common, env, root / "rss.txt")
-                    runs[mode].append({"record": record, "wall": wall, "rss": rss, "model": forward[mode]})
-            modes: dict[str, Any] = {mode: summarize(results) for mode, results in runs.items()}
-            for mode in runs:
-                print(f"{variant} {mode}: {modes[mode]}", file=sys.stderr)
-            opt, lit = modes["optimized"], modes["literal"]
-            modes["speedup"] = round(opt["end_to_end_images_per_s"] / lit["end_to_end_images_per_s"], 2)
-            pairs = zip(opt["end_to_end_images_per_s_runs"], lit["end_to_end_images_per_s_runs"], strict=True)
-            modes["speedup_runs"] = [round(o / li, 2) for o, li in pairs]
-            modes["total_abs_diff_mm"] = abs(opt["total_mm"] - lit["total_mm"])
-            report["variants"][variant] = modes
-    if args.json:
-        print(json.dumps(report, indent=2))
-        return
-    print(
-        f"batch {args.batch_size}, flip {'on' if flip else 'off'}, {report['cpu_cores']} cores; split load {report['split_load_s']}"
-    )
-    header = f"{'variant':>7} {'opt img/s':>10} {'lit img/s':>10} {'speedup':>8} {'model opt':>10} {'model lit':>10}"
-    header += f" {'overhead':>9} {'RSS opt':>8} {'RSS lit':>8} {'|dtot| mm':>10}  speedup per repeat"
-    print(header)
-    for name, m in report["variants"].items():
-        o, li = m["optimized"], m["literal"]
-        print(
-            f"{name:>7} {o['end_to_end_images_per_s']:>10.2f} {li['end_to_end_images_per_s']:>10.2f} {m['speedup']:>8.2f}"
-            f" {o['model_only_images_per_s']:>10.2f} {li['model_only_images_per_s']:>10.2f} {o['pipeline_overhead']:>9.2f}"
-            f" {o['peak_rss_mb']:>8.0f} {li['peak_rss_mb']:>8.0f} {m['total_abs_diff_mm']:>10.2e}"
-            f"  {', '.join(f'{r:.2f}' for r in m['speedup_runs'])}"
-        )
+            report["variants"][variant] = bench_variant(variant, root, data, args)
+    emit(report, args.json)
 
 
 if __name__ == "__main__":

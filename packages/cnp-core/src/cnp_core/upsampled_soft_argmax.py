@@ -86,8 +86,10 @@ class StreamBuffers:
     def __init__(self, like: torch.Tensor, rows: int) -> None:
         h, w, c = like.shape
         self.rows = rows
+        self.low = like.new_empty(h, w, c)
         self.mid = like.new_empty(2 * h, w, c)
         self.chunk = like.new_empty(rows, 2 * w, c)
+        self.row_sums = like.new_empty(2 * h, c)
 
 
 # A joint whose softmax mass falls below this (relative to the shift) is redone with the exact
@@ -107,21 +109,25 @@ def streamed_upsampled_soft_argmax(
 
     The softmax shift is each joint's maximum over the low-resolution logits: an upper bound of
     the upsampled volume (bilinear values are convex combinations), so nothing overflows and the
-    volume never needs a pass of its own. The caller redoes a None with :func:`upsampled_soft_argmax`.
+    volume never needs a pass of its own. It is subtracted before upsampling (the weights of each
+    output sum to one), a quarter of the values. ``logits`` is left as it is; the caller redoes a
+    None with :func:`upsampled_soft_argmax`.
     """
-    h, w, _ = logits.shape
+    h, w, c = logits.shape
     n_h, n_w = 2 * h, 2 * w
-    shift = logits.reshape(h * w, joint_num, depth_dim).amax(dim=(0, 2)).view(1, 1, joint_num, 1)
-    mid = bilinear_x2(logits, weights_h, 0, buffers.mid)  # (2h, w, C)
+    shift = logits.reshape(h * w, c).amax(dim=0).view(joint_num, depth_dim).amax(dim=1)
+    per_joint = (h, w, joint_num, depth_dim)
+    low = torch.sub(logits.view(per_joint), shift.view(1, 1, joint_num, 1), out=buffers.low.view(per_joint))
+    mid = bilinear_x2(low.view(h, w, c), weights_h, 0, buffers.mid)  # (2h, w, C)
     p_xy = logits.new_empty(n_h, n_w, joint_num)
-    p_z = torch.zeros(joint_num, depth_dim, dtype=torch.float64, device=logits.device)
     for start in range(0, n_h, buffers.rows):
         rows = mid[start : start + buffers.rows]
-        chunk = bilinear_x2(rows, weights_w, 1, buffers.chunk[: len(rows)]).view(-1, n_w, joint_num, depth_dim)
-        chunk.sub_(shift).exp_()
-        torch.sum(chunk, dim=3, out=p_xy[start : start + len(rows)])
-        # float32 over one row's columns, float64 across rows (see cnp_core.integral)
-        p_z += chunk.sum(dim=1).double().sum(dim=0)
+        count = len(rows)
+        chunk = bilinear_x2(rows, weights_w, 1, buffers.chunk[:count]).exp_()
+        torch.sum(chunk.view(count, n_w, joint_num, depth_dim), dim=3, out=p_xy[start : start + count])
+        torch.sum(chunk, dim=1, out=buffers.row_sums[start : start + count])
+    # float32 over one row's columns, float64 across rows (see cnp_core.integral)
+    p_z = buffers.row_sums.double().sum(dim=0).view(joint_num, depth_dim)
     if not bool((p_z.sum(dim=1) >= _MIN_MASS).all()):
         return None
     return expected_coords(p_xy[None], p_z[None])[0]

@@ -180,7 +180,7 @@ def bench_variant(variant: str, root: Path, data: Path, args: argparse.Namespace
             "filled_caches": median([r["warm"]["startup_s"] for r in runs]),
         },
         "cnp_total_mm": cnp_total,
-        "official_total_abs_diff_mm": median([abs(r["official"]["total_mm"] - cnp_total) for r in runs]),
+        "official_total_abs_diff_mm": statistics.median(abs(r["official"]["total_mm"] - cnp_total) for r in runs),
         "runs": [
             {
                 "official": r["official"]["images_per_s"],

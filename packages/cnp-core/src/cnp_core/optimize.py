@@ -59,7 +59,7 @@ def fold_batchnorm(module: nn.Module) -> tuple[nn.Module, str | None]:
     from torch.fx.experimental.optimization import fuse
 
     try:
-        return fuse(copy.deepcopy(module).eval()), None
+        return fuse(copy.deepcopy(module).eval(), inplace=True), None  # one copy: the original stays as it is
     except Exception as exc:  # not traceable: keep the literal module
         return module, f"BatchNorm folding skipped for {type(module).__name__} ({type(exc).__name__})"
 

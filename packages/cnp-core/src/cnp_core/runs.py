@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from cnp_core.atomic import claim_output, staged_dir, writable_dir, write_json
-from cnp_core.checkpoints import check_fits, inspect_state, read_checkpoint, with_counters
+from cnp_core.checkpoints import fitting_state, read_checkpoint, with_counters
 from cnp_core.comparison import METRICS_FILE
 from cnp_core.datasets import EvalSplit, SplitOptions, check_joints_fit
 from cnp_core.engine import InferenceConfig, predict_coords, resolve_device, shard_indices
@@ -182,15 +182,15 @@ def verify_checkpoints(job: EvalJob, checkpoints: Sequence[Path], host: PluginHo
 
     verified = []
     for path in checkpoints:
-        info, state = inspect_state(read_checkpoint(path, host), host)
-        check_fits(info, state, job.variant, host)
+        raw = read_checkpoint(path, host)
+        state = fitting_state(raw, job.variant, host)
 
         def load(state: dict[str, Any] = state) -> Any:
             model = build_model(job.variant, host=host)
             model.load_state_dict(with_counters(state, model), strict=True)
             return model
 
-        verified.append(ModelSource(path, info.format, info.epoch, load))
+        verified.append(ModelSource(path, raw.format, raw.epoch, load))
     return verified
 
 

@@ -143,6 +143,19 @@ def check_fits(
     return shape_diff
 
 
+def fitting_state(raw: RawCheckpoint, variant: Variant, host: PluginHost | None = None) -> dict[str, torch.Tensor]:
+    """``raw``'s adapted state dict, checked against ``variant``.
+
+    Which variant the file really is (every registered variant built on the meta device) is worked
+    out only when it does not fit, for the error message: a fitting file costs one shape comparison.
+    """
+    state, _ = adapt_keys(raw.state_dict, host)
+    if not diff(shapes_of(state), expected_shapes(variant, host)).fits:
+        info, state = inspect_state(raw, host)
+        check_fits(info, state, variant, host)
+    return state
+
+
 @dataclass(frozen=True)
 class LoadReport:
     """What :func:`load_checkpoint` did."""

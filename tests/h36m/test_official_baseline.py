@@ -58,6 +58,7 @@ def test_official_soft_argmax_is_the_float32_softmax_within_its_error() -> None:
     assert torch.equal(soft_argmax(spike, 2, 4), expected)
 
 
+@pytest.mark.filterwarnings("ignore:'pin_memory' argument is set as true")  # the official loader's setting, on CPU
 def test_official_loop_predicts_what_cnp_predicts(train_dir: Path, tmp_path: Path) -> None:
     """Four test samples through the official loop (no workers) and through cnp's literal model."""
     from cnp_core import load_model

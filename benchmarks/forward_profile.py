@@ -1,7 +1,7 @@
 """Benchmark: where the optimised forward spends its time, per stage, with each stage's MAC rate.
 
 Usage: python benchmarks/forward_profile.py [--variant M] [--batch-size 16] [--json]
-       ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2 python benchmarks/forward_profile.py   # AVX2 kernels
+       MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2 python benchmarks/forward_profile.py   # AVX2 kernels
 
 Times every convolution of the inference form (BatchNorm folded, channels_last, late upsampling)
 during one flip-test forward (2 x batch images, after a warm-up), grouped by kind: the backbone's

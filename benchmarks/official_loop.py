@@ -42,6 +42,8 @@ from torch import nn  # noqa: E402
 from torch.utils.data import DataLoader, Dataset  # noqa: E402
 from torchvision import transforms  # noqa: E402
 
+from cnp_core.patches import patch_transform  # noqa: E402  (the official gen_trans_from_patch_cv at scale 1, rotation 0)
+
 PIXEL_MEAN = (0.485, 0.456, 0.406)
 PIXEL_STD = (0.229, 0.224, 0.225)
 BBOX_3D_DEPTH = 2000.0
@@ -100,8 +102,6 @@ class OfficialTestSet(Dataset[torch.Tensor]):
         return len(self.db)
 
     def __getitem__(self, index: int) -> torch.Tensor:
-        from cnp_core.patches import patch_transform  # the official gen_trans_from_patch_cv at scale 1, rotation 0
-
         data = copy.deepcopy(self.db[index])
         bbox, joint_img, joint_vis = data["bbox"], data["joint_img"], data["joint_vis"]
         cvimg = cv2.imread(data["img_path"], cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)

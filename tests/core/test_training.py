@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -120,7 +121,8 @@ def _init(tmp_path: Path) -> Path:
 DETERMINISTIC = TrainConfig(epochs=2, batch_size=5, warmup_epochs=1, augment=False, shuffle=False, drop_path=0.0)
 
 
-def _train(train_dir: Path, out: Path, config: TrainConfig, init: Path | None, resume: bool = False) -> list[dict[str, object]]:
+def _train(train_dir: Path, out: Path, config: TrainConfig, init: Path | None, **options: Any) -> list[dict[str, object]]:
+    """XS on the CPU without workers or progress; ``options`` go to :func:`train_model` (``resume``, ``on_step``)."""
     return train_model(
         "XS",
         train_dir,
@@ -131,7 +133,7 @@ def _train(train_dir: Path, out: Path, config: TrainConfig, init: Path | None, r
         device="cpu",
         workers=0,
         progress=False,
-        resume=resume,
+        **options,
     )
 
 
@@ -187,18 +189,7 @@ def test_resume_after_an_interruption_gives_the_same_weights(train_dir: Path, tm
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        train_model(
-            "XS",
-            train_dir,
-            dataset="h36m",
-            output_dir=tmp_path / "cut",
-            config=recipe,
-            init=init,
-            device="cpu",
-            workers=0,
-            progress=False,
-            on_step=interrupt,
-        )
+        _train(train_dir, tmp_path / "cut", recipe, init, on_step=interrupt)
     assert sorted(p.name for p in (tmp_path / "cut").glob("snapshot_*")) == ["snapshot_0.pth.tar"]
     resumed = _train(train_dir, tmp_path / "cut", recipe, init, resume=True)
     assert {r["epoch"] for r in resumed} == {1}

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 
 from report_output import emit  # this folder is on sys.path when a script runs
@@ -98,13 +98,15 @@ def main() -> None:
 
 def _gemm_rate(torch: Any, shapes: list[tuple[int, int, int]]) -> float:
     """MACs per second of plain ``torch.mm`` on the forward's own pointwise shapes (best of 3)."""
-    operands = [(torch.randn(rows, n_in), torch.randn(n_in, n_out)) for rows, n_in, n_out in shapes]
+    counts = Counter(shapes)  # one pair of operands per distinct shape, multiplied as often as the forward does
+    operands = [(torch.randn(rows, n_in), torch.randn(n_in, n_out), n) for (rows, n_in, n_out), n in counts.items()]
     macs = sum(rows * n_in * n_out for rows, n_in, n_out in shapes)
     best = float("inf")
     for _ in range(3):
         start = time.perf_counter()
-        for a, b in operands:
-            torch.mm(a, b)
+        for a, b, n in operands:
+            for _ in range(n):
+                torch.mm(a, b)
         best = min(best, time.perf_counter() - start)
     return macs / best
 

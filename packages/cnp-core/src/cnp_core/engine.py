@@ -21,6 +21,7 @@ from torch.utils.data import DataLoader, Dataset
 from cnp_core.errors import DataError, ParameterError
 from cnp_core.patch_cache import PatchCache, PatchCacheConfig
 from cnp_core.patches import PIXEL_MEAN, PIXEL_STD, crop_patch_u8, read_image
+from cnp_core.precision import exact_float32
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,7 @@ def predict_coords(
     result = np.zeros((len(idx), 0, 3), dtype=np.float32)
     bar = tqdm(total=len(idx), desc=description, unit="img", disable=not config.progress, leave=False)
     try:
-        with _fork_safe_opencv(workers > 0), torch.inference_mode():
+        with _fork_safe_opencv(workers > 0), exact_float32(device), torch.inference_mode():
             for images, sample_ids, errors in loader:
                 bad = [e for e in errors if e]
                 if bad:

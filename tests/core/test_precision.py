@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import torch
 
@@ -39,3 +41,30 @@ def test_cpu_leaves_every_flag_alone() -> None:
     before = _flags()
     with exact_float32(torch.device("cpu")):
         assert _flags() == before
+
+
+def test_every_forward_of_cnp_runs_inside_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """forward_coords, which eval, predict and benchmark all call, runs the model (both flip halves) inside."""
+    from contextlib import contextmanager
+
+    from cnp_core import engine
+
+    inside: list[torch.device] = []
+    calls: list[bool] = []
+
+    @contextmanager
+    def spy(device: torch.device) -> Any:
+        inside.append(device)
+        yield
+        inside.pop()
+
+    def model(x: torch.Tensor) -> torch.Tensor:
+        calls.append(bool(inside))
+        return torch.zeros(len(x), 2, 3)
+
+    monkeypatch.setattr(engine, "exact_float32", spy)
+    images = torch.zeros(2, 3, 8, 8)
+    for batched in (True, False):
+        config = engine.InferenceConfig(batch_size=2, flip=True, batched_flip=batched, progress=False)
+        engine.forward_coords(model, images, config, (), 4)
+    assert calls == [True, True, True] and not inside

@@ -15,7 +15,6 @@ import torch
 
 from cnp_core.engine import InferenceConfig, forward_coords, resolve_device
 from cnp_core.plugins import PluginHost
-from cnp_core.precision import exact_float32
 from cnp_core.variants import Variant, get_variant
 
 MODES = ("optimized", "literal")
@@ -85,7 +84,7 @@ def time_forward(
     width = variant.output_shape[1]
     windowed = _reset_peak(device)
     latencies = []
-    with exact_float32(device), torch.inference_mode():
+    with torch.inference_mode():
         for _ in range(config.warmup):
             forward_coords(model, images, inference, config.flip_pairs, width)
         _sync(device)

@@ -201,7 +201,7 @@ def predict_coords(
     result = np.zeros((len(idx), 0, 3), dtype=np.float32)
     bar = tqdm(total=len(idx), desc=description, unit="img", disable=not config.progress, leave=False)
     try:
-        with _fork_safe_opencv(workers > 0), exact_float32(device), torch.inference_mode():
+        with _fork_safe_opencv(workers > 0), torch.inference_mode():
             for images, sample_ids, errors in loader:
                 bad = [e for e in errors if e]
                 if bad:
@@ -232,14 +232,18 @@ def forward_coords(
     flip_pairs: Sequence[tuple[int, int]],
     output_width: int,
 ) -> torch.Tensor:
-    """One batch -> (N, J, 3) coordinates; with ``config.flip`` averaged with the mirrored prediction."""
-    if not config.flip:
-        out: torch.Tensor = model(images)
-        return out
-    flipped = torch.flip(images, dims=[3])
-    if config.batched_flip:
-        both = model(torch.cat([images, flipped]))
-        plain, mirrored = both[: len(images)], both[len(images) :]
-    else:
-        plain, mirrored = model(images), model(flipped)
-    return (plain + unflip(mirrored, output_width, flip_pairs)) / 2.0
+    """One batch -> (N, J, 3) coordinates; with ``config.flip`` averaged with the mirrored prediction.
+
+    On CUDA the network runs in IEEE float32 (:func:`cnp_core.precision.exact_float32`).
+    """
+    with exact_float32(images.device):
+        if not config.flip:
+            out: torch.Tensor = model(images)
+            return out
+        flipped = torch.flip(images, dims=[3])
+        if config.batched_flip:
+            both = model(torch.cat([images, flipped]))
+            plain, mirrored = both[: len(images)], both[len(images) :]
+        else:
+            plain, mirrored = model(images), model(flipped)
+        return (plain + unflip(mirrored, output_width, flip_pairs)) / 2.0

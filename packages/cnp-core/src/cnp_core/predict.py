@@ -15,7 +15,6 @@ from cnp_core.engine import InferenceConfig, forward_coords, resolve_device
 from cnp_core.errors import CnpError, DataError
 from cnp_core.patches import crop_patch, normalize, process_bbox, read_image
 from cnp_core.pose_math import heatmap_to_camera, heatmap_to_image
-from cnp_core.precision import exact_float32
 from cnp_core.variants import Variant
 
 DEFAULT_FOCAL = (1500.0, 1500.0)  # the official demo's camera (focal length in pixels)
@@ -120,7 +119,7 @@ def predict_pose(
     device = resolve_device(options.device)
     patch = torch.from_numpy(normalize(crop_patch(image, crop, variant.input_shape)))[None].to(device)
     config = InferenceConfig(batch_size=1, flip=options.flip, device=options.device, progress=False)
-    with exact_float32(device), torch.inference_mode():
+    with torch.inference_mode():
         coords = forward_coords(model.to(device).eval(), patch, config, flip_pairs, variant.output_shape[1])
     coords_np = coords.float().cpu().numpy()
     focal = (float(options.focal[0]), float(options.focal[1]))

@@ -14,11 +14,14 @@ from hypothesis.extra.numpy import arrays
 
 from cnp_core.metrics import (
     AUC_THRESHOLDS_MM,
+    BY_NAME,
     METRICS,
+    Metric,
     aggregate,
     align,
     auc,
     bootstrap_intervals,
+    degenerate_count,
     metric_values,
     pck,
 )
@@ -39,9 +42,9 @@ def test_hand_worked_offsets() -> None:
     pred[0, 1] += (3.0, 4.0, 0.0)  # one joint 5 mm off
     v = values(pred)
     assert v["mpjpe"][0].tolist() == pytest.approx([0.0, 5.0, 0.0])
-    assert v["pck150"][0].tolist() == [1.0, 1.0, 1.0]
+    assert v["pck150"][0].tolist() == [100.0, 100.0, 100.0]  # percent
     # AUC: an error of 0 is below 30 of the 31 thresholds (not 0), an error of 5 below 29 (10..150)
-    assert v["auc"].mean() == pytest.approx((30 + 29 + 30) / (3 * 31))
+    assert v["auc"].mean() == pytest.approx(100 * (30 + 29 + 30) / (3 * 31))
 
 
 def test_hand_worked_rotation_and_scale() -> None:
@@ -87,9 +90,50 @@ def test_aggregates_are_means_of_values() -> None:
     assert means.per_joint == {"j0": pytest.approx(16 / 3), "j1": 10.0}
 
 
-def test_every_metric_has_a_definition() -> None:
+def test_every_metric_has_a_declaration() -> None:
     assert [m.name for m in METRICS] == ["mpjpe", "pa_mpjpe_rigid", "p_mpjpe", "n_mpjpe", "pck150", "auc", "mrpe", "abs_mpjpe"]
-    assert all(m.definition and m.unit in ("mm", "fraction") for m in METRICS)
+    assert all(m.definition and m.unit in ("mm", "%") and m.compute is not None for m in METRICS)
+    assert [m.name for m in METRICS if m.higher_is_better] == ["pck150", "auc"]
+    assert BY_NAME["pck150"].show(87.314) == "87.3 %" and BY_NAME["mpjpe"].show(52.134) == "52.13 mm"
+    assert BY_NAME["mpjpe"].show(-1.5, signed=True) == "-1.50 mm" and BY_NAME["mpjpe"].show(float("nan")) == "-"
+    assert BY_NAME["pck150"].better(90.0, 80.0) is True and BY_NAME["mpjpe"].better(90.0, 80.0) is False
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"unit": "furlongs"}, "unit"),
+        ({"name": "has space"}, "identifier"),
+        ({"higher_is_better": "yes"}, "higher_is_better"),
+        ({"format": "%d"}, "format"),
+        ({"definition": ""}, "definition"),
+    ],
+)
+def test_a_malformed_metric_declaration_is_refused(change: dict[str, object], message: str) -> None:
+    fields = {"name": "pck100", "label": "3DPCK@100", "unit": "%", "higher_is_better": True, "definition": "d"}
+    with pytest.raises(ValueError, match=message):
+        Metric(**{**fields, **change})  # type: ignore[arg-type]
+
+
+def test_a_collapsed_prediction_gets_every_metric() -> None:
+    """Every joint at one point (a zero classifier): no fit raises; the answers are the defined ones."""
+    collapsed = np.zeros_like(GT)
+    v = values(collapsed, absolute=True)
+    assert all(np.isfinite(x).all() for x in v.values()), v
+    centroid = GT[0].mean(axis=0)
+    # rigid fit: the point moves to the ground truth's centroid; scaled fit (scale 0) lands there too
+    expected = np.linalg.norm(GT[0] - centroid, axis=1)
+    assert v["pa_mpjpe_rigid"][0].tolist() == pytest.approx(expected.tolist())
+    assert v["p_mpjpe"][0].tolist() == pytest.approx(expected.tolist())
+    # no scale fits a zero prediction better than another: it keeps scale 1 (the root-relative zeros)
+    assert v["n_mpjpe"][0].tolist() == pytest.approx([0.0, 100.0, 100.0])
+    assert v["mpjpe"][0].tolist() == pytest.approx([0.0, 100.0, 100.0])
+    assert v["pck150"][0].tolist() == [100.0, 100.0, 100.0]
+    assert degenerate_count(collapsed) == 1 and degenerate_count(GT) == 0
+    # mixed batch: the fittable sample is aligned as before, bit for bit
+    both = np.concatenate([GT[:, :, [1, 0, 2]] * np.array([-1.0, 1.0, 1.0]), collapsed])
+    aligned = align(both, np.concatenate([GT, GT]), "rigid")
+    np.testing.assert_array_equal(aligned[:1], align(both[:1], GT, "rigid"))
 
 
 finite = st.floats(-800, 800, allow_nan=False, allow_infinity=False)

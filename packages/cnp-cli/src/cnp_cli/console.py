@@ -18,18 +18,15 @@ out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty()
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def fmt_mm(value: float | None, signed: bool = False) -> str:
-    """Millimetres with two decimals (``+`` sign for deltas); ``-`` for a missing value."""
-    if value is None:
-        return "-"
-    return f"{value:+.2f}" if signed else f"{value:.2f}"
+def fmt_metric(value: float | None, unit: str, fmt: str = ".2f") -> str:
+    """A metric's value as shown in tables: the number alone (``52.13``), percentages with ``%``
+    (fractions of earlier versions scaled to one); ``-`` when missing."""
+    from cnp_core.metrics import format_value
+
+    if unit == "fraction":
+        value, unit, fmt = (None if value is None else 100.0 * value), "%", ".1f"
+    text = format_value(value, "", fmt)
+    return text + "%" if unit == "%" and text != "-" else text
 
 
-def fmt_metric(value: float | None, unit: str) -> str:
-    """A metric's value as shown: millimetres with two decimals, fractions as a percentage."""
-    if value is None:
-        return "-"
-    return f"{100 * value:.1f}%" if unit == "fraction" else f"{value:.2f}"
-
-
-__all__ = ["err", "fail", "fmt_metric", "fmt_mm", "out", "print_json", "user_errors"]
+__all__ = ["err", "fail", "fmt_metric", "out", "print_json", "user_errors"]

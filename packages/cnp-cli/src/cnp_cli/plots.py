@@ -50,10 +50,10 @@ def comparison_plot(comparison: dict[str, Any], path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(max(8.0, 0.75 * len(groups) * max(1, len(rows)) ** 0.5), 4.5))
     x = np.arange(len(groups))
     for k, row in enumerate(rows):
-        values = [row["per_action_mm"].get(a) for a in actions] + [row["total_mm"]]
+        values = [row["per_action"].get(a) for a in actions] + [row["total"]]
         heights = [np.nan if v is None else v for v in values]
         action_ci = row.get("per_action_ci95") or {}
-        intervals = [*(action_ci.get(a) for a in actions), row.get("total_ci95_mm")]
+        intervals = [*(action_ci.get(a) for a in actions), row.get("total_ci95")]
         low = [np.nan if c is None or np.isnan(h) else h - c[0] for h, c in zip(heights, intervals, strict=True)]
         high = [np.nan if c is None or np.isnan(h) else c[1] - h for h, c in zip(heights, intervals, strict=True)]
         has_ci = any(c is not None for c in intervals)
@@ -65,14 +65,14 @@ def comparison_plot(comparison: dict[str, Any], path: Path) -> Path:
             yerr=[low, high] if has_ci else None,
             error_kw={"elinewidth": 0.8, "capsize": 1.5},
         )
-        if row["paper_mm"] is not None:
+        if row["paper"] is not None:
             pos = x[-1] + (k - (len(rows) - 1) / 2) * width
-            ax.plot([pos - width / 2, pos + width / 2], [row["paper_mm"]] * 2, color="black", linewidth=2)
+            ax.plot([pos - width / 2, pos + width / 2], [row["paper"]] * 2, color="black", linewidth=2)
     metric = rows[0]["metric"] if rows else ""
     ax.set_xticks(x, groups, rotation=45, ha="right")
-    ax.set_ylabel(f"{metric} (mm)")
-    title = f"{metric} per action" + (" (black line: paper)" if any(r["paper_mm"] for r in rows) else "")
-    if any(r.get("total_ci95_mm") for r in rows):
+    ax.set_ylabel(axis_label(metric, rows))
+    title = f"{metric} per action" + (" (black line: paper)" if any(r["paper"] for r in rows) else "")
+    if any(r.get("total_ci95") for r in rows):
         title += "; whiskers: 95% bootstrap intervals"
     ax.set_title(title)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
@@ -120,14 +120,23 @@ def pose_plot(
     return _save(fig, path)
 
 
-def cdf_plot(errors: dict[str, np.ndarray], metric: str, path: Path) -> Path:
-    """Cumulative distribution of the per-sample error of each run (one curve per run)."""
+def axis_label(metric: str, rows: Sequence[dict[str, Any]]) -> str:
+    """``MPJPE (mm, lower is better)`` from the comparison rows' declaration."""
+    if not rows:
+        return metric
+    unit = rows[0].get("unit", "mm")
+    direction = "higher is better" if rows[0].get("higher_is_better") else "lower is better"
+    return f"{metric} ({unit + ', ' if unit else ''}{direction})"
+
+
+def cdf_plot(errors: dict[str, np.ndarray], metric: str, path: Path, unit: str = "mm") -> Path:
+    """Cumulative distribution of the per-sample headline of each run (one curve per run)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
     for label, values in errors.items():
         ordered = np.sort(np.asarray(values, dtype=np.float64))
         ax.step(ordered, np.arange(1, len(ordered) + 1) / len(ordered), where="post", label=label)
-    ax.set_xlabel(f"per-sample {metric} (mm)")
+    ax.set_xlabel(f"per-sample {metric}" + (f" ({unit})" if unit else ""))
     ax.set_ylabel("fraction of samples")
     ax.set_ylim(0, 1.0)
     ax.set_title(f"Distribution of per-sample {metric}")
@@ -141,15 +150,15 @@ def joint_plot(rows: Sequence[dict[str, Any]], metric: str, path: Path) -> Path:
     plt = _pyplot()
     joints: list[str] = []
     for row in rows:
-        joints += [j for j in row["per_joint_mm"] if j not in joints]
+        joints += [j for j in row["per_joint"] if j not in joints]
     width = 0.8 / max(1, len(rows))
     fig, ax = plt.subplots(figsize=(max(8.0, 0.55 * len(joints) * max(1, len(rows)) ** 0.5), 4.5))
     x = np.arange(len(joints))
     for k, row in enumerate(rows):
-        heights = [row["per_joint_mm"].get(j, np.nan) for j in joints]
+        heights = [row["per_joint"].get(j, np.nan) for j in joints]
         ax.bar(x + (k - (len(rows) - 1) / 2) * width, heights, width, label=row["label"])
     ax.set_xticks(x, joints, rotation=45, ha="right")
-    ax.set_ylabel(f"{metric} (mm)")
+    ax.set_ylabel(axis_label(metric, rows))
     ax.set_title(f"{metric} per joint")
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.grid(axis="y", alpha=0.3)
@@ -217,8 +226,11 @@ def training_plot(steps: Sequence[dict[str, Any]], evaluations: Sequence[dict[st
         per_epoch = len(steps) / max(1, len({s["epoch"] for s in steps}))
         ax_eval = ax_loss.twinx()
         ex = [(e["epoch"] + 1) * per_epoch for e in evaluations]
-        ax_eval.plot(ex, [e["eval"]["total_mm"] for e in evaluations], "o-", color="tab:red", label="test error")
-        ax_eval.set_ylabel(f"test {evaluations[0]['eval'].get('metric', 'error')} (mm)", color="tab:red")
+        first = evaluations[0]["eval"]
+        totals = [e["eval"].get("total", e["eval"].get("total_mm")) for e in evaluations]
+        ax_eval.plot(ex, totals, "o-", color="tab:red", label="test result")
+        unit = first.get("unit", "mm")
+        ax_eval.set_ylabel(f"test {first.get('metric', 'result')}" + (f" ({unit})" if unit else ""), color="tab:red")
     ax_loss.legend(fontsize=8, loc="upper right")
     ax_lr.plot(x, [s["lr"] for s in steps], color="tab:green")
     ax_lr.set_xlabel("step")

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cnp_cli.console import fmt_metric, fmt_mm
+from cnp_cli.console import fmt_metric
 from cnp_core.atomic import claim_output, write_text
 from cnp_core.comparison import Run, compare_runs, setting
 
@@ -94,9 +94,10 @@ def _metrics_rows(members: Sequence[Run]) -> list[tuple[Any, ...]]:
                 cells.append("-")
                 continue
             ci = m.get("ci95")
+            fmt = m.get("format", ".2f")
             cells.append(
-                fmt_metric(m["total"], m["unit"])
-                + (f" ({fmt_metric(ci[0], m['unit'])}-{fmt_metric(ci[1], m['unit'])})" if ci else "")
+                fmt_metric(m["total"], m["unit"], fmt)
+                + (f" ({fmt_metric(ci[0], m['unit'], fmt)}-{fmt_metric(ci[1], m['unit'], fmt)})" if ci else "")
             )
         rows.append((label, *cells))
     return rows
@@ -106,6 +107,14 @@ def _other_options(row: dict[str, Any], setting: str) -> str:
     """The run's dataset options besides its headline setting (Human3.6M: the boxes), or ``-``."""
     shown = [str(v) for k, v in row["options"].items() if v is not None and f"{k} {v}" != setting]
     return ", ".join(shown) or "-"
+
+
+def _verdict(row: dict[str, Any]) -> str:
+    """``better``/``worse`` than the baseline, with the paired verdict where the runs pair."""
+    if row["versus_base"] is None:
+        return "baseline"
+    paired = row.get("paired") or {}
+    return row["versus_base"] + (f" ({paired['verdict']})" if paired.get("verdict") else "")
 
 
 def build_report(
@@ -150,11 +159,23 @@ def build_report(
     for (dataset, setting_words, metric, alignment), members in groups.items():
         base = baseline if baseline and any(baseline in (r.label, str(r.record["variant"])) for r in members) else None
         comparison = compare_runs(members, baseline=base)
+        head = members[0].headline
+        unit = f" {head.unit}" if head.unit else ""
+
+        def show(value: Any, signed: bool = False, head: Any = head) -> str:
+            return str(head.show(value, signed=signed, unit=False))
+
         heading = f"{dataset} {setting_words}: {metric} ({alignment} alignment)".replace(" :", ":")
         figures = _group_figures(members, comparison, out, (setting_words, metric, alignment), worst)
         plots += [str(p) for p in figures["paths"]]
         plot = figures["paths"][0]
-        lines += [f"## {heading}", "", f"Baseline: `{comparison['baseline']}`.", ""]
+        lines += [
+            f"## {heading}",
+            "",
+            f"{head.label} in {head.unit or 'no unit'}, {head.direction}. Baseline: `{comparison['baseline']}`; "
+            f"best: `{comparison['best']}`.",
+            "",
+        ]
         rows = [
             (
                 f"`{r['label']}`",
@@ -163,18 +184,31 @@ def build_report(
                 _other_options(r, setting_words),
                 {True: "on", False: "off"}.get(r["flip"], "-"),
                 r["num_samples"] or "-",
-                fmt_mm(r["total_mm"]),
-                fmt_mm(r["action_mean_mm"]),
-                fmt_mm(r["delta_mm"], signed=True),
+                show(r["total"]),
+                show(r["action_mean"]),
+                show(r["delta"], signed=True),
                 "-" if r["delta_pct"] is None else f"{r['delta_pct']:+.1f}%",
+                _verdict(r),
             )
             for r in comparison["rows"]
         ]
-        header = ("run", "variant", "epoch", "options", "flip", "samples", "total mm", "action mean mm", "Δ base mm", "Δ base %")
+        header = (
+            "run",
+            "variant",
+            "epoch",
+            "options",
+            "flip",
+            "samples",
+            f"total{unit}",
+            f"action mean{unit}",
+            f"Δ base{unit}",
+            "Δ base %",
+            "vs base",
+        )
         lines += _table(header, rows)
-        lines += ["", f"Per action ({metric}, mm):", ""]
-        action_rows = [(a, *(fmt_mm(r["per_action_mm"].get(a)) for r in comparison["rows"])) for a in comparison["actions"]]
-        action_rows.append(("**Total**", *(f"**{fmt_mm(r['total_mm'])}**" for r in comparison["rows"])))
+        lines += ["", f"Per action ({metric}, {head.unit or 'no unit'}, {head.direction}):", ""]
+        action_rows = [(a, *(show(r["per_action"].get(a)) for r in comparison["rows"])) for a in comparison["actions"]]
+        action_rows.append(("**Total**", *(f"**{show(r['total'])}**" for r in comparison["rows"])))
         lines += _table(("action", *(f"`{r['label']}`" for r in comparison["rows"])), action_rows)
         lines += ["", f"![{heading}]({plot.name})", ""]
         lines += ["Every metric (frame-wise total, 95% bootstrap interval over frames):", ""]
@@ -185,16 +219,16 @@ def build_report(
                 r["variant"],
                 f"{setting_words} {metric}".strip(),
                 f"`{r['label']}`",
-                fmt_mm(r["total_mm"]),
-                fmt_mm(r["paper_mm"]),
-                fmt_mm(r["paper_delta_mm"], signed=True),
+                head.show(r["total"]),
+                head.show(r["paper"]),
+                head.show(r["paper_delta"], signed=True),
                 r["paper_source"] or "-",
             )
             for r in comparison["rows"]
         ]
     if runs:
         lines += ["## Comparison with the paper", ""]
-        lines += _table(("variant", "metric", "run", "ours mm", "paper mm", "Δ mm", "source"), paper_rows)
+        lines += _table(("variant", "metric", "run", "ours", "paper", "Δ", "source"), paper_rows)
         lines += [
             "",
             "`-`: no figure was published for that variant and setting. Runs with random weights or synthetic",
@@ -254,7 +288,13 @@ def _training_section(folder: Path, out: Path) -> tuple[list[str], Path]:
         ("loss first / last", f"{steps[0]['loss']:.4f} / {steps[-1]['loss']:.4f}" if steps else "-"),
         ("recipe", ", ".join(f"{k}={v}" for k, v in recipe.items()) or "-"),
     ]
-    rows += [(f"test {e['eval'].get('metric', '')} after epoch {e['epoch']}", fmt_mm(e["eval"]["total_mm"])) for e in evaluations]
+    rows += [
+        (
+            f"test {e['eval'].get('metric', '')} after epoch {e['epoch']}",
+            fmt_metric(e["eval"].get("total", e["eval"].get("total_mm")), e["eval"].get("unit", "mm")),
+        )
+        for e in evaluations
+    ]
     lines += _table(("", "value"), rows)
     lines += ["", f"![training curves of {folder.name}]({plot.name})", ""]
     return lines, plot
@@ -275,22 +315,33 @@ def _group_figures(
         row["per_action_ci95"] = per_action_intervals(table) if table is not None else {}
     paths = [comparison_plot(comparison, _plot_path(out, *key))]
     markdown: list[str] = []
+    head = members[0].headline
     errors = {label: e for label, t in samples.items() if t is not None and (e := per_sample_headline(t)) is not None}
     if errors:
-        paths.append(cdf_plot(errors, metric, _plot_path(out, *key, "cdf")))
+        paths.append(cdf_plot(errors, metric, _plot_path(out, *key, "cdf"), head.unit))
         markdown += [f"![distribution of per-sample {metric}]({paths[-1].name})", ""]
     paths.append(joint_plot(comparison["rows"], metric, _plot_path(out, *key, "joints")))
     markdown += [f"![{metric} per joint]({paths[-1].name})", ""]
     for run in members:
         table = samples.get(run.label)
         skeleton, root = dataset_drawing(str(run.record["dataset"]))
-        frames = worst_frames(table, root, worst) if table is not None and worst > 0 else []
+        frames = (
+            worst_frames(table, root, worst, higher_is_better=head.higher_is_better, unit=head.unit)
+            if table is not None and worst > 0
+            else []
+        )
         if not frames:
             continue
         path = worst_frames_plot(frames, skeleton, f"{run.label}: worst frames", _plot_path(out, *key, f"worst {run.label}"))
         paths.append(path)
-        listed = ", ".join(f"{f['image_id']} ({f['label']}, {f['error_mm']:.1f} mm)" for f in frames)
-        markdown += [f"Worst frames of `{run.label}`: {listed}.", "", f"![worst frames of {run.label}]({path.name})", ""]
+        listed = ", ".join(f"{f['image_id']} ({f['label']}, {head.show(f['value'])})" for f in frames)
+        which = "lowest" if head.higher_is_better else "highest"
+        markdown += [
+            f"Worst frames of `{run.label}` ({which} per-sample {metric}): {listed}.",
+            "",
+            f"![worst frames of {run.label}]({path.name})",
+            "",
+        ]
     return {"paths": paths, "markdown": markdown}
 
 

@@ -43,14 +43,18 @@ def _crop(path: str, box: np.ndarray) -> np.ndarray | None:
     return crop if crop.size else None
 
 
-def worst_frames(samples: dict[str, np.ndarray], root_index: int, count: int = 3) -> list[dict[str, Any]]:
-    """The ``count`` samples with the largest headline error, ready for :func:`cnp_cli.plots.worst_frames_plot`."""
+def worst_frames(
+    samples: dict[str, np.ndarray], root_index: int, count: int = 3, *, higher_is_better: bool = False, unit: str = "mm"
+) -> list[dict[str, Any]]:
+    """The ``count`` samples with the worst headline (the largest error, or the lowest value where
+    higher is better), ready for :func:`cnp_cli.plots.worst_frames_plot`."""
     errors = per_sample_headline(samples)
     needed = ("image_path", "bbox", "focal", "center", "pred_cam_mm", "gt_cam_mm")
     if errors is None or any(k not in samples for k in needed):
         return []
     frames = []
-    for i in np.argsort(-errors, kind="stable")[:count]:
+    order = np.argsort(errors if higher_is_better else -errors, kind="stable")
+    for i in order[:count]:
         box = samples["bbox"][i].astype(np.float64)
         pred, gt = samples["pred_cam_mm"][i].astype(np.float64), samples["gt_cam_mm"][i].astype(np.float64)
         focal, center = samples["focal"][i].astype(np.float64), samples["center"][i].astype(np.float64)
@@ -64,10 +68,10 @@ def worst_frames(samples: dict[str, np.ndarray], root_index: int, count: int = 3
                 "gt_2d": _project(gt, focal, center) - origin,
                 "pred_3d": pred - pred[root_index],
                 "gt_3d": gt - gt[root_index],
-                "caption": f"image {int(samples['image_id'][i])} ({label}): {errors[i]:.1f} mm",
+                "caption": f"image {int(samples['image_id'][i])} ({label}): {errors[i]:.1f}" + (f" {unit}" if unit else ""),
                 "image_id": int(samples["image_id"][i]),
                 "label": label,
-                "error_mm": float(errors[i]),
+                "value": float(errors[i]),
             }
         )
     return frames

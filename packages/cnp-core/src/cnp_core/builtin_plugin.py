@@ -1,5 +1,5 @@
-"""cnp-core's own plugin (entry point ``cnp-core``): the ConvNeXt-BN backbone, the built-in
-checkpoint formats and the DataParallel key adapter. Imports nothing heavy. Heads, and the
+"""cnp-core's own plugin (entry point ``cnp-core``): the ConvNeXt-BN backbone, cnp's metrics, the
+built-in checkpoint formats and the DataParallel key adapter. Imports nothing heavy. Heads, and the
 variants that need them, come from head plugins (the published XS/S/M/L: cnp-heads)."""
 
 from __future__ import annotations
@@ -40,6 +40,14 @@ convnext_bn.describe_state = _describe_convnext_bn  # type: ignore[attr-defined]
 @hookimpl
 def cnp_register_backbones(registrar: Any) -> None:
     registrar.register("convnext-bn", convnext_bn)
+
+
+@hookimpl
+def cnp_register_metrics(registrar: Any) -> None:
+    from cnp_core.metrics import METRICS
+
+    for metric in METRICS:
+        registrar.register(metric.name, metric)
 
 
 @hookimpl

@@ -15,7 +15,55 @@ from cnp_core.errors import CnpError, DataError, ParameterError, UnknownNameErro
 from cnp_core.plugins import PluginHost, registry
 
 METRICS_FILE = "metrics.json"
-REQUIRED_FIELDS = ("variant", "dataset", "metric", "alignment", "total_mm", "per_action_mm")
+REQUIRED_FIELDS = ("variant", "dataset", "metric", "alignment")
+
+
+@dataclass(frozen=True)
+class Headline:
+    """A run's headline as ``metrics.json`` holds it: the value, its unit, direction and format.
+
+    Records of earlier versions (``total_mm`` only) read as millimetres, lower is better.
+    """
+
+    label: str
+    name: str
+    unit: str
+    higher_is_better: bool
+    format: str
+    total: float
+    total_ci95: tuple[float, float] | None
+    action_mean: float | None
+    per_action: dict[str, float | None]
+    per_joint: dict[str, float]
+
+    @classmethod
+    def of(cls, record: dict[str, Any]) -> Headline:
+        legacy = "total" not in record
+        suffix = "_mm" if legacy else ""
+        ci = record.get("total_ci95" + suffix)
+        return cls(
+            label=str(record["metric"]),
+            name=str(record.get("metric_name") or record["metric"]),
+            unit=str(record.get("unit", "mm")),
+            higher_is_better=bool(record.get("higher_is_better", False)),
+            format=str(record.get("format", ".2f")),
+            total=float(record["total" + suffix]),
+            total_ci95=(float(ci[0]), float(ci[1])) if ci else None,
+            action_mean=record.get("action_mean" + suffix),
+            per_action=dict(record["per_action" + suffix]),
+            per_joint=dict(record.get("per_joint" + suffix) or {}),
+        )
+
+    @property
+    def direction(self) -> str:
+        """``higher is better`` or ``lower is better``."""
+        return "higher is better" if self.higher_is_better else "lower is better"
+
+    def show(self, value: float | None, *, signed: bool = False, unit: bool = True) -> str:
+        """``value`` as this headline displays it (``52.13 mm``, ``+1.2 %``; ``-`` when missing)."""
+        from cnp_core.metrics import format_value
+
+        return format_value(value, self.unit if unit else "", self.format, signed=signed)
 
 
 @dataclass(frozen=True)
@@ -25,6 +73,11 @@ class Run:
     label: str
     path: Path
     record: dict[str, Any]
+
+    @property
+    def headline(self) -> Headline:
+        """The headline's value and declaration."""
+        return Headline.of(self.record)
 
 
 def load_run(path: str | Path) -> Run:
@@ -45,6 +98,12 @@ def load_run(path: str | Path) -> Run:
     if not isinstance(record, dict):
         raise DataError(f"{file} is not a metrics record (expected a JSON object, as `cnp eval` writes)")
     missing = [k for k in REQUIRED_FIELDS if k not in record]
+    if "total" not in record and "total_mm" not in record:
+        missing.append("total")
+    if "total" in record and "per_action" not in record:
+        missing.append("per_action")
+    elif "total" not in record and "per_action_mm" not in record:
+        missing.append("per_action_mm")
     if missing:
         raise DataError(f"{file} lacks {', '.join(missing)}: not a `cnp eval` metrics.json")
     _check_numbers(record, file)
@@ -61,15 +120,24 @@ def _is_mm(value: Any) -> bool:
 
 
 def _check_numbers(record: dict[str, Any], file: Path) -> None:
-    """Totals and per-action values must be finite numbers (an action without samples may be null)."""
-    bad = [] if _is_mm(record["total_mm"]) else ["total_mm"]
-    actions = record["per_action_mm"]
-    if not isinstance(actions, dict):
-        bad.append("per_action_mm")
-    else:
-        bad += [f"per_action_mm[{k!r}]" for k, v in actions.items() if v is not None and not _is_mm(v)]
+    """Totals and per-action values must be finite numbers (an action without samples may be null);
+    the unit and direction, where given, must be declared ones."""
+    from cnp_core.metrics import UNITS
+
+    bad = [key for key in ("total", "total_mm") if key in record and not _is_mm(record[key])]
+    for key in ("per_action", "per_action_mm"):
+        if key not in record:
+            continue
+        actions = record[key]
+        if not isinstance(actions, dict):
+            bad.append(key)
+        else:
+            bad += [f"{key}[{k!r}]" for k, v in actions.items() if v is not None and not _is_mm(v)]
     if bad:
-        raise DataError(f"{file}: {', '.join(bad[:3])} must be a finite number of mm; re-run `cnp eval` to rewrite it")
+        unit = record.get("unit", "mm")
+        raise DataError(f"{file}: {', '.join(bad[:3])} must be a finite number ({unit}); re-run `cnp eval` to rewrite it")
+    if record.get("unit", "mm") not in UNITS or not isinstance(record.get("higher_is_better", False), bool):
+        raise DataError(f"{file}: unit/higher_is_better are not a declared unit and direction; re-run `cnp eval` to rewrite it")
 
 
 def paper_number(record: dict[str, Any], host: PluginHost | None = None) -> tuple[float | None, str]:
@@ -83,7 +151,7 @@ def paper_number(record: dict[str, Any], host: PluginHost | None = None) -> tupl
     if str(record["alignment"]) != info.headline(values)[0]:
         return None, ""
     published = info.published_for(str(record["variant"]), info.setting(values))
-    return (None, "") if published is None else (float(published.mm), published.source)
+    return (None, "") if published is None else (float(published.value), published.source)
 
 
 def describe_setting(record: dict[str, Any]) -> str:
@@ -97,7 +165,14 @@ def setting(record: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def check_comparable(runs: Sequence[Run], allow_mixed: bool = False) -> None:
-    """Refuse runs of different protocols or metrics unless ``allow_mixed``."""
+    """Refuse runs of different protocols or metrics unless ``allow_mixed``; runs whose headlines
+    have different units or directions are never compared (their differences mean nothing)."""
+    kinds = {(r.headline.unit, r.headline.higher_is_better) for r in runs}
+    if len(kinds) > 1:
+        described = "; ".join(
+            f"{r.label}: {r.headline.label} in {r.headline.unit or 'no unit'}, {r.headline.direction}" for r in runs
+        )
+        raise CnpError(f"runs have headlines of different units or directions ({described}); compare runs of one metric")
     settings = {setting(r.record) for r in runs}
     if len(settings) > 1 and not allow_mixed:
         described = "; ".join(
@@ -138,7 +213,7 @@ def run_samples(run: Run, columns: Sequence[str] | None = None) -> dict[str, np.
 
 
 def per_sample_headline(samples: dict[str, np.ndarray]) -> np.ndarray | None:
-    """Each sample's headline error (its mean over the scored joints), or None if the table has none."""
+    """Each sample's headline value (its mean over the scored joints), or None if the table has none."""
     errors = samples.get("headline")
     if errors is None or errors.ndim != 2:
         return None
@@ -163,8 +238,9 @@ def _per_sample(run: Run) -> tuple[np.ndarray, np.ndarray] | str:
 
 def paired_difference(run: Run, base: Run, resamples: int = 1000, seed: int = 0) -> dict[str, Any]:
     """``run`` minus ``base`` on the same frames: mean difference of the headline per sample, its
-    paired bootstrap 95% interval, and whether the interval excludes zero. Runs over different frame
-    sets are not paired, and the answer says why."""
+    paired bootstrap 95% interval, whether the interval excludes zero, and the verdict that follows
+    from the headline's direction (``improvement``, ``regression`` or ``no clear difference``). Runs
+    over different frame sets are not paired, and the answer says why."""
     from cnp_core.metrics import bootstrap_intervals
 
     mine, theirs = _per_sample(run), _per_sample(base)
@@ -173,22 +249,40 @@ def paired_difference(run: Run, base: Run, resamples: int = 1000, seed: int = 0)
         assert not isinstance(mine, str) and not isinstance(theirs, str)
         if len(mine[0]) != len(theirs[0]) or not np.array_equal(mine[0], theirs[0]):
             reason = f"different frames ({len(mine[0])} vs {len(theirs[0])} samples, or other image ids)"
+    mm = run.headline.unit == "mm"
     if reason is not None:
-        return {"paired": False, "reason": reason, "delta_ci95_mm": None, "significant": None}
+        out: dict[str, Any] = {"paired": False, "reason": reason, "delta_ci95": None, "significant": None, "verdict": None}
+        return {**out, "delta_ci95_mm": None} if mm else out
     assert not isinstance(mine, str) and not isinstance(theirs, str)
     difference = mine[1] - theirs[1]
     interval = bootstrap_intervals({"d": difference}, resamples, seed).get("d")
-    return {
+    significant = None if interval is None else not (interval[0] <= 0.0 <= interval[1])
+    verdict = None
+    if significant is not None:
+        up = interval is not None and interval[0] > 0.0
+        verdict = (
+            "no clear difference" if not significant else ("improvement" if up == run.headline.higher_is_better else "regression")
+        )
+    out = {
         "paired": True,
         "reason": None,
         "samples": len(difference),
-        "delta_ci95_mm": list(interval) if interval else None,
-        "significant": None if interval is None else not (interval[0] <= 0.0 <= interval[1]),
+        "delta_ci95": list(interval) if interval else None,
+        "significant": significant,
+        "verdict": verdict,
     }
+    return {**out, "delta_ci95_mm": out["delta_ci95"]} if mm else out
 
 
 def _delta(value: float | None, reference: float | None) -> float | None:
     return None if value is None or reference is None else value - reference
+
+
+def _better(headline: Headline, value: float, reference: float) -> str:
+    """``better``, ``worse`` or ``equal``: ``value`` against ``reference`` in the headline's direction."""
+    if value == reference:
+        return "equal"
+    return "better" if (value > reference) == headline.higher_is_better else "worse"
 
 
 def compare_runs(
@@ -200,53 +294,87 @@ def compare_runs(
     resamples: int = 1000,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """A JSON-ready comparison: one row per run with deltas (mm, %) to the baseline and to the paper,
-    and, for runs on the baseline's frames, the paired bootstrap interval of the delta."""
+    """A JSON-ready comparison: one row per run with deltas (in the headline's unit, and %) to the
+    baseline and to the paper, which run is better (by the headline's direction) and, for runs on
+    the baseline's frames, the paired bootstrap interval of the delta with its verdict.
+
+    Each row has ``total``, ``delta``, ``paper``, ... in the headline's unit (``unit``); rows of
+    millimetre headlines also keep the names of earlier versions (``total_mm``, ``delta_mm``, ...).
+    """
     if not runs:
         raise CnpError("no runs to compare; pass run folders written by `cnp eval`")
     check_comparable(runs, allow_mixed)
     base = pick_baseline(runs, baseline)
-    base_total = float(runs[base].record["total_mm"])
+    base_total = runs[base].headline.total
     actions: list[str] = []
     for run in runs:
-        actions += [a for a in run.record["per_action_mm"] if a not in actions]
+        actions += [a for a in run.headline.per_action if a not in actions]
     rows = []
     for run in runs:
-        r = run.record
-        total = float(r["total_mm"])
+        r, h = run.record, run.headline
+        total = h.total
         paper, source = paper_number(r, host)
         delta = total - base_total
         paired = paired_difference(run, runs[base], resamples, seed) if run is not runs[base] else None
-        rows.append(
-            {
-                "label": run.label,
-                "path": str(run.path),
-                "variant": r["variant"],
-                "epoch": r.get("epoch"),
-                "dataset": r["dataset"],
-                "setting": describe_setting(r),
-                "options": {k: r.get(k) for k in r.get("dataset_options", ())},
-                "metric": r["metric"],
-                "alignment": r["alignment"],
-                "flip": r.get("flip"),
-                "num_samples": r.get("num_samples"),
-                "total_mm": total,
-                "action_mean_mm": r.get("action_mean_mm"),
-                "delta_mm": delta,
-                "delta_pct": 100.0 * delta / base_total if base_total else None,
-                "total_ci95_mm": r.get("total_ci95_mm"),
-                "paired": paired,
-                "paper_mm": paper,
-                "paper_delta_mm": _delta(total, paper),
-                "paper_source": source,
-                "per_action_mm": {a: r["per_action_mm"].get(a) for a in actions},
-                "per_joint_mm": r.get("per_joint_mm") or {},
-            }
-        )
-    return {"baseline": runs[base].label, "mixed": len({setting(r.record) for r in runs}) > 1, "actions": actions, "rows": rows}
+        row: dict[str, Any] = {
+            "label": run.label,
+            "path": str(run.path),
+            "variant": r["variant"],
+            "epoch": r.get("epoch"),
+            "dataset": r["dataset"],
+            "setting": describe_setting(r),
+            "options": {k: r.get(k) for k in r.get("dataset_options", ())},
+            "metric": r["metric"],
+            "metric_name": h.name,
+            "unit": h.unit,
+            "higher_is_better": h.higher_is_better,
+            "format": h.format,
+            "alignment": r["alignment"],
+            "flip": r.get("flip"),
+            "num_samples": r.get("num_samples"),
+            "total": total,
+            "action_mean": h.action_mean,
+            "delta": delta,
+            "delta_pct": 100.0 * delta / base_total if base_total else None,
+            "versus_base": None if run is runs[base] else _better(h, total, base_total),
+            "total_ci95": list(h.total_ci95) if h.total_ci95 else None,
+            "paired": paired,
+            "paper": paper,
+            "paper_delta": _delta(total, paper),
+            "versus_paper": None if paper is None else _better(h, total, paper),
+            "paper_source": source,
+            "per_action": {a: h.per_action.get(a) for a in actions},
+            "per_joint": h.per_joint,
+        }
+        if h.unit == "mm":
+            row.update(
+                total_mm=total,
+                action_mean_mm=h.action_mean,
+                delta_mm=delta,
+                total_ci95_mm=row["total_ci95"],
+                paper_mm=paper,
+                paper_delta_mm=row["paper_delta"],
+                per_action_mm=row["per_action"],
+                per_joint_mm=row["per_joint"],
+            )
+        rows.append(row)
+    best = (max if runs[base].headline.higher_is_better else min)(rows, key=lambda row: row["total"])
+    for row in rows:
+        row["best"] = row is best
+    return {
+        "baseline": runs[base].label,
+        "mixed": len({setting(r.record) for r in runs}) > 1,
+        "metric": runs[base].headline.label,
+        "unit": runs[base].headline.unit,
+        "higher_is_better": runs[base].headline.higher_is_better,
+        "best": best["label"],
+        "actions": actions,
+        "rows": rows,
+    }
 
 
 __all__ = [
+    "Headline",
     "Run",
     "check_comparable",
     "compare_runs",

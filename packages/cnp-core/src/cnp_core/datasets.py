@@ -45,15 +45,31 @@ class DatasetOption:
         return f"expected a {getattr(self.type, '__name__', 'value')}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Published:
-    """A published result: ``variant`` scored ``mm`` on the setting ``setting`` (a value of the
-    dataset's ``headline_option``) with that setting's headline metric; ``source`` says where."""
+    """A published result: ``variant`` scored ``value`` on the setting ``setting`` (a value of the
+    dataset's ``headline_option``; any key without one) with that setting's headline metric, in the
+    headline's unit; ``source`` says where. ``mm=`` (earlier versions) is accepted for ``value``."""
 
     variant: str
     setting: Any
-    mm: float
+    value: float
     source: str = ""
+
+    def __init__(
+        self, variant: str, setting: Any, value: float | None = None, source: str = "", *, mm: float | None = None
+    ) -> None:
+        if (value is None) == (mm is None):
+            raise TypeError("Published needs the published value (value=, or mm= as in earlier versions)")
+        object.__setattr__(self, "variant", variant)
+        object.__setattr__(self, "setting", setting)
+        object.__setattr__(self, "value", float(value if value is not None else mm))  # type: ignore[arg-type]
+        object.__setattr__(self, "source", source)
+
+    @property
+    def mm(self) -> float:
+        """The published value (its name in earlier versions, when every headline was millimetres)."""
+        return self.value
 
 
 @dataclass(frozen=True)
@@ -71,6 +87,9 @@ class DatasetInfo:
       ``default_alignment`` and ``metric_names`` hold one entry, under any key);
     - ``default_alignment`` / ``metric_names``: per value of the headline option, the headline
       metric's alignment and label;
+    - ``headline_metrics``: per value of the headline option (the same keys), the name of the
+      registered metric (``cnp_register_metrics``) that declares the headline's unit, direction and
+      format, e.g. ``{"all": "pck150"}``; empty: the headline is millimetres, lower is better;
     - ``skeleton``: bones (index pairs) for drawings;
     - ``published``: :class:`Published` results that runs are compared with;
     - ``demo``: writes a small synthetic dataset into an empty folder, for ``cnp eval --demo`` (optional);
@@ -87,6 +106,7 @@ class DatasetInfo:
     default_alignment: Mapping[Any, str]
     metric_names: Mapping[Any, str]
     options: tuple[DatasetOption, ...] = ()
+    headline_metrics: Mapping[Any, str] = field(default_factory=dict)
     headline_option: str = ""
     skeleton: tuple[tuple[int, int], ...] = ()
     published: tuple[Published, ...] = ()
@@ -103,6 +123,8 @@ class DatasetInfo:
             problems.append(f"default alignment(s) {', '.join(unknown)} have no evaluator")
         if set(self.metric_names) != set(self.default_alignment):
             problems.append("metric_names and default_alignment must have the same keys")
+        if self.headline_metrics and set(self.headline_metrics) != set(self.default_alignment):
+            problems.append("headline_metrics must have the keys of default_alignment (or be empty)")
         if problems:
             raise ValueError("; ".join(problems))
 
@@ -168,6 +190,13 @@ class DatasetInfo:
         """(alignment, metric label) of the headline metric for resolved option ``values``."""
         key = values.get(self.headline_option) if self.headline_option else next(iter(self.default_alignment))
         return self.default_alignment[key], self.metric_names[key]
+
+    def headline_metric_name(self, values: Mapping[str, Any]) -> str | None:
+        """The registered metric that declares the headline for resolved option ``values`` (None: millimetres)."""
+        if not self.headline_metrics:
+            return None
+        key = values.get(self.headline_option) if self.headline_option else next(iter(self.default_alignment))
+        return self.headline_metrics.get(key)
 
     def setting(self, values: Mapping[str, Any]) -> Any:
         """The value that selects the headline metric (None without a headline option)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -12,37 +13,145 @@ from cnp_core.metrics import ALIGNMENTS, aggregate, align
 from cnp_core.pose_math import heatmap_to_camera, joint_errors
 from cnp_core.variants import Variant
 
+_LEGACY_NAMES = {
+    "total_mm": "total",
+    "action_mean_mm": "action_mean",
+    "per_action_mm": "per_action",
+    "per_joint_mm": "per_joint",
+    "poses_mm": "poses",
+    "errors_mm": "values",
+}
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, init=False)
 class EvalResult:
-    """Scores of one prediction set. ``total_mm`` is the frame-wise mean (the official "tot");
-    ``action_mean_mm`` the mean of the per-action means (other toolkits' action-wise average)."""
+    """What an evaluator returns: the headline metric's scores of one prediction set.
+
+    - ``metric``: the headline's label as the evaluator names it (``"MPJPE"``);
+    - ``alignment``: the alignment it was scored with (``none``, ``rigid``, ...);
+    - ``total``: the frame-wise mean over samples and scored joints (the official "tot"), in the
+      headline metric's unit (see the dataset's ``headline_metrics``; millimetres when it names none);
+    - ``action_mean``: the mean of the per-action means (other toolkits' action-wise average);
+    - ``per_action``: action name -> mean (``None`` for an action without samples);
+    - ``per_joint``: scored joint name -> mean;
+    - ``num_samples``: N, the samples scored;
+    - ``poses``: (N, K, 3) the prediction of the K scored joints, root-relative, in camera
+      millimetres (aligned to the ground truth when ``alignment`` is not ``none``);
+    - ``values``: (N, K) the headline per sample and scored joint (what intervals, pairing and
+      "worst frames" are computed from); ``None`` if the evaluator has no per-sample values;
+    - ``secondary``: more per-sample (N, K) or (N, 1) values, keyed by the name of a registered
+      metric (see ``cnp_register_metrics``): each is aggregated and reported like cnp's own.
+
+    The names of earlier versions are accepted and readable: ``total_mm``, ``action_mean_mm``,
+    ``per_action_mm``, ``per_joint_mm``, ``poses_mm`` and ``errors_mm``.
+    """
 
     metric: str
     alignment: str
-    total_mm: float
-    action_mean_mm: float | None
-    per_action_mm: dict[str, float | None]
-    per_joint_mm: dict[str, float]
+    total: float
+    action_mean: float | None
+    per_action: dict[str, float | None]
+    per_joint: dict[str, float]
     num_samples: int
-    poses_mm: np.ndarray = field(repr=False)
-    errors_mm: np.ndarray | None = field(default=None, repr=False)  # (N, K) per sample and scored joint
+    poses: np.ndarray = field(repr=False)
+    values: np.ndarray | None = field(default=None, repr=False)
+    secondary: Mapping[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def __init__(
+        self,
+        metric: str,
+        alignment: str,
+        total: float | None = None,
+        action_mean: float | None = None,
+        per_action: Mapping[str, float | None] | None = None,
+        per_joint: Mapping[str, float] | None = None,
+        num_samples: int | None = None,
+        poses: np.ndarray | None = None,
+        values: np.ndarray | None = None,
+        secondary: Mapping[str, np.ndarray] | None = None,
+        **legacy: Any,
+    ) -> None:
+        unknown = sorted(set(legacy) - set(_LEGACY_NAMES))
+        if unknown:
+            valid = ", ".join([*self.__dataclass_fields__, *_LEGACY_NAMES])
+            raise TypeError(f"EvalResult got unknown field(s) {', '.join(unknown)}; its fields: {valid}")
+        given: dict[str, Any] = {
+            "total": total,
+            "action_mean": action_mean,
+            "per_action": per_action,
+            "per_joint": per_joint,
+            "poses": poses,
+            "values": values,
+        }
+        for old, new in _LEGACY_NAMES.items():
+            if old in legacy:
+                if given[new] is not None:
+                    raise TypeError(f"EvalResult got both {new} and {old} (the same field); pass {new}")
+                given[new] = legacy[old]
+        if given["total"] is None or given["poses"] is None or num_samples is None:
+            raise TypeError("EvalResult needs total, num_samples and poses")
+        set_ = object.__setattr__
+        set_(self, "metric", metric)
+        set_(self, "alignment", alignment)
+        set_(self, "total", float(given["total"]))
+        set_(self, "action_mean", None if given["action_mean"] is None else float(given["action_mean"]))
+        set_(self, "per_action", dict(given["per_action"] or {}))
+        set_(self, "per_joint", dict(given["per_joint"] or {}))
+        set_(self, "num_samples", int(num_samples))
+        set_(self, "poses", given["poses"])
+        set_(self, "values", given["values"])
+        set_(self, "secondary", dict(secondary or {}))
+
+    # The names of earlier versions (millimetre headlines).
+    @property
+    def total_mm(self) -> float:
+        return self.total
+
+    @property
+    def action_mean_mm(self) -> float | None:
+        return self.action_mean
+
+    @property
+    def per_action_mm(self) -> dict[str, float | None]:
+        return self.per_action
+
+    @property
+    def per_joint_mm(self) -> dict[str, float]:
+        return self.per_joint
+
+    @property
+    def poses_mm(self) -> np.ndarray:
+        return self.poses
+
+    @property
+    def errors_mm(self) -> np.ndarray | None:
+        return self.values
 
     def summary(self) -> dict[str, Any]:
+        """The JSON-ready headline numbers (without the per-sample arrays)."""
         return {
             "metric": self.metric,
             "alignment": self.alignment,
-            "total_mm": self.total_mm,
-            "action_mean_mm": self.action_mean_mm,
-            "per_action_mm": self.per_action_mm,
-            "per_joint_mm": self.per_joint_mm,
+            "total": self.total,
+            "action_mean": self.action_mean,
+            "per_action": self.per_action,
+            "per_joint": self.per_joint,
             "num_samples": self.num_samples,
         }
 
 
 @runtime_checkable
 class Evaluator(Protocol):
-    """Scores heatmap-unit predictions of a split for a variant."""
+    """Scores heatmap-unit predictions of a split for a variant (registered with ``cnp_register_evaluators``).
+
+    - ``name``: its registered name; ``metric``: the label of what it computes (``"MPJPE"``);
+    - ``alignment``: the alignment it applies (``none``, ``rigid``, ``similarity`` or its own word);
+      a dataset's ``evaluators`` map alignments to evaluator names;
+    - ``evaluate(split, coords, variant)``: ``coords`` is (N, J, 3) float32 in heatmap units (x, y
+      in output pixels, z in depth bins) for the N samples of ``split``, in order; returns an
+      :class:`EvalResult`. Called once per checkpoint, after inference, in the main process only.
+      With ``--exclude``, ``split`` holds only the samples kept (a sequence left out has no rows).
+    """
 
     name: str
     metric: str
@@ -81,13 +190,13 @@ def score_poses(split: EvalSplit, coords: np.ndarray, variant: Variant, metric: 
     return EvalResult(
         metric=metric,
         alignment=alignment,
-        total_mm=means.total,
-        action_mean_mm=means.action_mean,
-        per_action_mm=means.per_action,
-        per_joint_mm=means.per_joint,
+        total=means.total,
+        action_mean=means.action_mean,
+        per_action=means.per_action,
+        per_joint=means.per_joint,
         num_samples=len(split),
-        poses_mm=pred,
-        errors_mm=errors,
+        poses=pred,
+        values=errors,
     )
 
 

@@ -60,6 +60,18 @@ def cnp_register_evaluators(registrar: Any) -> None:
 
 
 @hookspec
+def cnp_register_metrics(registrar: Any) -> None:
+    """Register metrics: ``registrar.register(name, metric)`` with a :class:`cnp_core.metrics.Metric`
+    whose ``name`` is ``name``.
+
+    A metric with ``compute`` is computed on every run (of its ``datasets``, if it names any) from
+    the run's poses, per sample and scored joint, and reported with intervals, per action and per
+    joint like cnp's own. A metric without ``compute`` declares what an evaluator returns: a
+    dataset's headline (``DatasetInfo.headline_metrics``) or an ``EvalResult.secondary`` value.
+    """
+
+
+@hookspec
 def cnp_register_checkpoint_formats(registrar: Any) -> None:
     """Register checkpoint formats: ``registrar.register(name, fmt)``.
 

@@ -1,107 +1,310 @@
-"""Every pose metric the field reports, per sample and joint, from one set of predictions.
+"""Metrics as declared records, and the per-sample arithmetic of cnp's own.
 
-Each metric gives an (N, K) array of values per sample and scored joint (MRPE: one value per
-sample, K = 1). Every aggregate is a mean of those values: frame-wise over all samples (the
-official "tot"), action-wise as the mean of per-action means, per action, per joint.
+A :class:`Metric` says what a number is: its key in ``metrics.json``, label, unit (``mm``, ``%``,
+``ratio`` or ``""``), direction (``higher_is_better``), display format and a one-line definition,
+and, for metrics cnp computes for every run, ``compute``: a function of a :class:`Poses` giving an
+(N, K) array of values per sample and scored joint (or (N, 1) for one value per sample). Every
+aggregate is a mean of those values: frame-wise over all samples (the official "tot"),
+action-wise as the mean of per-action means, per action, per joint. Metrics are registered
+through the ``cnp_register_metrics`` hook, cnp's own (:data:`METRICS`) like a plugin's.
 
-Conventions (the README maps them to other toolkits' names):
+Conventions of cnp's own metrics (the README maps them to other toolkits' names):
 - root-relative poses; aligned metrics fit on all joints, unscored joints dropped after (as the
   official ConvNeXtPose PA MPJPE fits on every predicted joint before dropping unscored ones);
-- 3DPCK counts errors strictly below the threshold on root-relative, unaligned poses; its AUC is
-  the mean PCK over thresholds 0, 5, ..., 150 mm (MMPose 0.x ``keypoint_3d_auc``);
+- 3DPCK counts errors strictly below the threshold on root-relative, unaligned poses, in percent;
+  its AUC is the mean PCK over thresholds 0, 5, ..., 150 mm (MMPose 0.x ``keypoint_3d_auc``), in percent;
 - MRPE and absolute MPJPE use camera-space poses (no root subtraction): they say something only
-  where the root position is estimated (``EvalSplit.estimated_root``), and are reported only then.
+  where the root position is estimated (``EvalSplit.estimated_root``), and are reported only then;
+- a degenerate prediction (every joint at one point) still gets every metric: an alignment that
+  has nothing to fit falls back to a defined answer (see :func:`align`) and the run says so.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import functools
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from cnp_core.pose_math import joint_errors, rigid_align, similarity_align
 
 ALIGNMENTS = ("none", "rigid", "similarity")
+UNITS = ("mm", "%", "ratio", "")
 PCK_THRESHOLD_MM = 150.0
 AUC_THRESHOLDS_MM = np.arange(0.0, 151.0, 5.0)
+DEGENERATE_SPREAD_MM = 1e-6  # a pose whose joints all lie within this of their centroid has nothing to fit
 
 
 @dataclass(frozen=True)
-class MetricSpec:
-    """One metric: its key in ``metrics.json``, label, unit (``mm`` or ``fraction``) and definition."""
+class Poses:
+    """What a metric's ``compute`` receives: one run's poses, camera millimetres.
+
+    - ``pred_cam`` / ``gt_cam``: (N, J, 3) prediction and ground truth in camera space (mm, x right,
+      y down, z forward), root not subtracted, every joint the model predicts;
+    - ``root_index``: the joint subtracted for root-relative poses;
+    - ``scored``: the K joint indices a metric reports (the dataset's scored joints), in order.
+
+    ``pred`` / ``gt`` (root-relative, all J joints) and ``errors`` ((N, K) root-relative,
+    unaligned Euclidean errors of the scored joints) are computed once and shared.
+    """
+
+    pred_cam: np.ndarray
+    gt_cam: np.ndarray
+    root_index: int
+    scored: tuple[int, ...]
+
+    @functools.cached_property
+    def pred(self) -> np.ndarray:
+        """(N, J, 3) root-relative prediction."""
+        return self.pred_cam - self.pred_cam[:, self.root_index : self.root_index + 1, :]
+
+    @functools.cached_property
+    def gt(self) -> np.ndarray:
+        """(N, J, 3) root-relative ground truth."""
+        return self.gt_cam - self.gt_cam[:, self.root_index : self.root_index + 1, :]
+
+    @functools.cached_property
+    def errors(self) -> np.ndarray:
+        """(N, K) root-relative, unaligned joint errors of the scored joints (mm, float64)."""
+        return self.scored_errors(self.pred)
+
+    def scored_errors(self, aligned: np.ndarray) -> np.ndarray:
+        """(N, K) errors of the scored joints of an (N, J, 3) root-relative prediction against ``gt``."""
+        keep = list(self.scored)
+        return joint_errors(aligned[:, keep, :], self.gt[:, keep, :])
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric, declared: what its numbers are and how they are shown.
+
+    - ``name``: its key in ``metrics.json`` and on the command line (``pck150``);
+    - ``label``: how people write it (``3DPCK@150``);
+    - ``unit``: of the stored values, one of ``mm``, ``%``, ``ratio`` or ``""`` (none);
+    - ``higher_is_better``: the direction (``False``: an error, lower is better);
+    - ``definition``: one line saying exactly what is measured;
+    - ``format``: a format spec for displaying a value (``".2f"``);
+    - ``compute``: ``compute(poses: Poses) -> (N, K) or (N, 1) array``, for metrics cnp computes on
+      every run; ``None`` for a metric only an evaluator computes (a headline or secondary value);
+    - ``needs_estimated_root``: computed only where the split's root is an estimate (camera-space metrics);
+    - ``datasets``: computed only on these datasets (empty: every dataset).
+    """
 
     name: str
     label: str
     unit: str
+    higher_is_better: bool
     definition: str
-    absolute: bool = False  # needs camera-space poses with an estimated root
+    format: str = ".2f"
+    compute: Callable[[Poses], np.ndarray] | None = field(default=None, compare=False, repr=False)
+    needs_estimated_root: bool = False
+    datasets: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not isinstance(self.name, str) or not self.name.isidentifier():
+            problems.append(f"name {self.name!r} must be an identifier (it is a key in metrics.json)")
+        if self.unit not in UNITS:
+            problems.append(f"unit {self.unit!r} must be one of {', '.join(repr(u) for u in UNITS)}")
+        if not isinstance(self.higher_is_better, bool):
+            problems.append("higher_is_better must be True or False")
+        if not self.label or not self.definition:
+            problems.append("label and definition must not be empty")
+        try:
+            format(1.5, self.format)
+        except (TypeError, ValueError):
+            problems.append(f"format {self.format!r} is not a format spec for a number (e.g. '.2f')")
+        if self.compute is not None and not callable(self.compute):
+            problems.append("compute must be callable (or None)")
+        if problems:
+            raise ValueError(f"metric {self.name!r}: " + "; ".join(problems))
+
+    def show(self, value: float | None, *, signed: bool = False, unit: bool = True) -> str:
+        """``value`` as displayed (``52.13 mm``, ``87.31 %``); ``-`` when missing or not finite."""
+        return format_value(value, self.unit if unit else "", self.format, signed=signed)
+
+    def better(self, value: float, reference: float) -> bool | None:
+        """Whether ``value`` is better than ``reference`` (None when equal or not comparable)."""
+        if not (math.isfinite(value) and math.isfinite(reference)) or value == reference:
+            return None
+        return (value > reference) == self.higher_is_better
+
+    def describe(self) -> dict[str, object]:
+        """The declaration as stored beside a value in ``metrics.json``."""
+        return {
+            "name": self.name,
+            "label": self.label,
+            "unit": self.unit,
+            "higher_is_better": self.higher_is_better,
+            "format": self.format,
+            "definition": self.definition,
+        }
 
 
-METRICS: tuple[MetricSpec, ...] = (
-    MetricSpec("mpjpe", "MPJPE", "mm", "mean Euclidean joint error of root-relative poses, no alignment (official Protocol 2)"),
-    MetricSpec(
-        "pa_mpjpe_rigid",
-        "PA-MPJPE (rigid)",
-        "mm",
-        "MPJPE after a rotation + translation fit (Kabsch, no scale) on all joints (official Protocol 1)",
-    ),
-    MetricSpec(
-        "p_mpjpe",
-        "P-MPJPE (scaled)",
-        "mm",
-        "MPJPE after a rotation + translation + scale fit on all joints (scaled Procrustes; MMPose p-mpjpe)",
-    ),
-    MetricSpec(
-        "n_mpjpe",
-        "N-MPJPE",
-        "mm",
-        "MPJPE after scaling the root-relative prediction by its least-squares scale on all joints (VideoPose3D n_mpjpe)",
-    ),
-    MetricSpec(
-        "pck150",
-        "3DPCK@150mm",
-        "fraction",
-        "fraction of joints whose root-relative, unaligned error is strictly below 150 mm",
-    ),
-    MetricSpec(
-        "auc",
-        "AUC",
-        "fraction",
-        "mean 3DPCK over thresholds 0, 5, ..., 150 mm (31 thresholds), root-relative, unaligned",
-    ),
-    MetricSpec("mrpe", "MRPE", "mm", "camera-space error of the root joint's position", absolute=True),
-    MetricSpec("abs_mpjpe", "absolute MPJPE", "mm", "mean camera-space joint error, no root subtraction", absolute=True),
-)
-BY_NAME = {m.name: m for m in METRICS}
+MetricSpec = Metric  # the name of earlier versions
+
+
+def format_value(value: float | None, unit: str, fmt: str = ".2f", *, signed: bool = False) -> str:
+    """A number as shown: ``52.13 mm``; ``+1.20 %`` when ``signed``; ``-`` when missing or not finite.
+    The legacy unit ``fraction`` (records of earlier versions) is shown as a percentage."""
+    if value is None or not isinstance(value, int | float) or not math.isfinite(value):
+        return "-"
+    if unit == "fraction":
+        value, unit = 100.0 * value, "%"
+    text = format(value, ("+" if signed else "") + fmt)
+    return f"{text} {unit}" if unit else text
+
+
+def legacy_millimetres(label: str, definition: str = "") -> Metric:
+    """The declaration of a headline whose dataset names no metric record: millimetres, lower is better."""
+    name = "".join(c if c.isalnum() else "_" for c in label.lower()).strip("_") or "headline"
+    name = name if name.isidentifier() else f"m_{name}"
+    return Metric(name, label, "mm", False, definition or f"{label} in millimetres (lower is better)")
 
 
 def align(pred: np.ndarray, gt: np.ndarray, alignment: str) -> np.ndarray:
-    """``pred`` (N, J, 3) fitted to ``gt`` on all joints: ``none``, ``rigid`` (no scale) or ``similarity``."""
+    """``pred`` (N, J, 3) fitted to ``gt`` on all joints: ``none``, ``rigid`` (no scale) or ``similarity``.
+
+    A collapsed prediction (every joint at one point) has no rotation or scale to fit: its rigid
+    fit is the translation onto ``gt``'s centroid, its scaled fit ``gt``'s centroid itself (scale 0,
+    the least-squares answer). Non-finite poses stay non-finite; no fit raises.
+    """
     if alignment == "none":
         return pred
+    if alignment not in ALIGNMENTS:
+        raise ValueError(f"unknown alignment {alignment!r}; choose one of {', '.join(ALIGNMENTS)}")
+    fit = rigid_align if alignment == "rigid" else similarity_align
+    ok = fittable(pred) & fittable(gt)
+    if ok.all():
+        return fit(pred, gt).astype(pred.dtype)
+    out = np.full(pred.shape, np.nan, dtype=pred.dtype)
+    if ok.any():
+        out[ok] = fit(pred[ok], gt[ok]).astype(pred.dtype)
+    centroid = gt.mean(axis=1, keepdims=True)
+    collapsed = ~ok & np.isfinite(pred).all(axis=(1, 2)) & np.isfinite(gt).all(axis=(1, 2))
     if alignment == "rigid":
-        return rigid_align(pred, gt)
-    if alignment == "similarity":
-        return similarity_align(pred, gt).astype(pred.dtype)
-    raise ValueError(f"unknown alignment {alignment!r}; choose one of {', '.join(ALIGNMENTS)}")
+        out[collapsed] = (pred - pred.mean(axis=1, keepdims=True) + centroid)[collapsed]
+    else:
+        out[collapsed] = np.broadcast_to(centroid, pred.shape)[collapsed]
+    return out
+
+
+def fittable(poses: np.ndarray) -> np.ndarray:
+    """(N,) whether each (J, 3) pose is finite and spread out enough for an alignment fit."""
+    finite = np.isfinite(poses).all(axis=(1, 2))
+    centred = np.where(finite[:, None, None], poses - poses.mean(axis=1, keepdims=True), 0.0)
+    return finite & (np.abs(centred).max(axis=(1, 2)) > DEGENERATE_SPREAD_MM)
+
+
+def degenerate_count(pred: np.ndarray) -> int:
+    """How many (J, 3) predictions an alignment cannot fit (collapsed to a point, or not finite)."""
+    return int((~fittable(pred)).sum())
 
 
 def scale_align(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
-    """``pred`` times the scale that minimises the squared error to ``gt`` (per sample, no rotation)."""
+    """``pred`` times the scale that minimises the squared error to ``gt`` (per sample, no rotation);
+    a prediction of all zeros keeps scale 1 (every scale fits it equally)."""
     pred = pred.astype(np.float64)
-    scale = (pred * gt).sum(axis=(1, 2), keepdims=True) / (pred * pred).sum(axis=(1, 2), keepdims=True)
+    norm = (pred * pred).sum(axis=(1, 2), keepdims=True)
+    dot = (pred * gt).sum(axis=(1, 2), keepdims=True)
+    safe = norm > 0
+    scale = np.where(safe, dot / np.where(safe, norm, 1.0), 1.0)
     return scale * pred
 
 
 def pck(errors: np.ndarray, threshold_mm: float) -> np.ndarray:
-    """1.0 where an error is strictly below ``threshold_mm``, else 0.0."""
+    """1.0 where an error is strictly below ``threshold_mm``, else 0.0 (NaN counts as a miss)."""
     return (errors < threshold_mm).astype(np.float64)
 
 
 def auc(errors: np.ndarray, thresholds_mm: np.ndarray = AUC_THRESHOLDS_MM) -> np.ndarray:
     """Per value, the fraction of ``thresholds_mm`` it is strictly below: averaged, the area under the PCK curve."""
     return (errors[..., None] < thresholds_mm).mean(axis=-1)
+
+
+def _root_error(p: Poses) -> np.ndarray:
+    root = slice(p.root_index, p.root_index + 1)
+    return joint_errors(p.pred_cam[:, root, :], p.gt_cam[:, root, :])
+
+
+def _absolute_errors(p: Poses) -> np.ndarray:
+    keep = list(p.scored)
+    return joint_errors(p.pred_cam[:, keep, :], p.gt_cam[:, keep, :])
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric(
+        "mpjpe",
+        "MPJPE",
+        "mm",
+        False,
+        "mean Euclidean joint error of root-relative poses, no alignment (official Protocol 2)",
+        compute=lambda p: p.errors,
+    ),
+    Metric(
+        "pa_mpjpe_rigid",
+        "PA-MPJPE (rigid)",
+        "mm",
+        False,
+        "MPJPE after a rotation + translation fit (Kabsch, no scale) on all joints (official Protocol 1)",
+        compute=lambda p: p.scored_errors(align(p.pred, p.gt, "rigid")),
+    ),
+    Metric(
+        "p_mpjpe",
+        "P-MPJPE (scaled)",
+        "mm",
+        False,
+        "MPJPE after a rotation + translation + scale fit on all joints (scaled Procrustes; MMPose p-mpjpe)",
+        compute=lambda p: p.scored_errors(align(p.pred, p.gt, "similarity")),
+    ),
+    Metric(
+        "n_mpjpe",
+        "N-MPJPE",
+        "mm",
+        False,
+        "MPJPE after scaling the root-relative prediction by its least-squares scale on all joints (VideoPose3D n_mpjpe)",
+        compute=lambda p: p.scored_errors(scale_align(p.pred, p.gt)),
+    ),
+    Metric(
+        "pck150",
+        "3DPCK@150mm",
+        "%",
+        True,
+        "percentage of joints whose root-relative, unaligned error is strictly below 150 mm",
+        format=".1f",
+        compute=lambda p: 100.0 * pck(p.errors, PCK_THRESHOLD_MM),
+    ),
+    Metric(
+        "auc",
+        "AUC",
+        "%",
+        True,
+        "mean 3DPCK (%) over thresholds 0, 5, ..., 150 mm (31 thresholds), root-relative, unaligned",
+        format=".1f",
+        compute=lambda p: 100.0 * auc(p.errors),
+    ),
+    Metric(
+        "mrpe",
+        "MRPE",
+        "mm",
+        False,
+        "camera-space error of the root joint's position",
+        compute=_root_error,
+        needs_estimated_root=True,
+    ),
+    Metric(
+        "abs_mpjpe",
+        "absolute MPJPE",
+        "mm",
+        False,
+        "mean camera-space joint error, no root subtraction",
+        compute=_absolute_errors,
+        needs_estimated_root=True,
+    ),
+)
+BY_NAME = {m.name: m for m in METRICS}
 
 
 def metric_values(
@@ -111,32 +314,20 @@ def metric_values(
     scored: tuple[int, ...],
     *,
     absolute: bool,
+    metrics: tuple[Metric, ...] = METRICS,
 ) -> dict[str, np.ndarray]:
-    """Every metric's (N, K) values from camera-space poses (N, J, 3) in mm.
+    """Each of ``metrics``' (N, K) values from camera-space poses (N, J, 3) in mm.
 
-    ``scored`` are the joints scored (K of them); ``absolute`` adds MRPE and absolute MPJPE.
+    ``scored`` are the joints scored (K of them); ``absolute`` adds the camera-space metrics
+    (those that need an estimated root). Metrics without ``compute`` are skipped.
     """
-    root = slice(root_index, root_index + 1)
-    pred = pred_cam - pred_cam[:, root, :]
-    gt = gt_cam - gt_cam[:, root, :]
-    keep = list(scored)
-
-    def errors(aligned: np.ndarray) -> np.ndarray:
-        return joint_errors(aligned[:, keep, :], gt[:, keep, :])
-
-    plain = errors(pred)
-    values = {
-        "mpjpe": plain,
-        "pa_mpjpe_rigid": errors(align(pred, gt, "rigid")),
-        "p_mpjpe": errors(align(pred, gt, "similarity")),
-        "n_mpjpe": errors(scale_align(pred, gt)),
-        "pck150": pck(plain, PCK_THRESHOLD_MM),
-        "auc": auc(plain),
-    }
-    if absolute:
-        values["mrpe"] = joint_errors(pred_cam[:, root, :], gt_cam[:, root, :])
-        values["abs_mpjpe"] = joint_errors(pred_cam[:, keep, :], gt_cam[:, keep, :])
-    return values
+    poses = Poses(pred_cam, gt_cam, root_index, tuple(scored))
+    out = {}
+    for metric in metrics:
+        if metric.compute is None or (metric.needs_estimated_root and not absolute):
+            continue
+        out[metric.name] = np.asarray(metric.compute(poses), dtype=np.float64)
+    return out
 
 
 @dataclass(frozen=True)
@@ -203,12 +394,19 @@ __all__ = [
     "BY_NAME",
     "METRICS",
     "PCK_THRESHOLD_MM",
+    "UNITS",
     "Aggregate",
+    "Metric",
     "MetricSpec",
+    "Poses",
     "aggregate",
     "align",
     "auc",
     "bootstrap_intervals",
+    "degenerate_count",
+    "fittable",
+    "format_value",
+    "legacy_millimetres",
     "metric_values",
     "pck",
     "scale_align",

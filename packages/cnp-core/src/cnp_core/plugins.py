@@ -30,6 +30,7 @@ REGISTER_HOOKS: dict[str, str] = {
     "variant": "cnp_register_variants",
     "dataset": "cnp_register_datasets",
     "evaluator": "cnp_register_evaluators",
+    "metric": "cnp_register_metrics",
     "checkpoint format": "cnp_register_checkpoint_formats",
     "key adapter": "cnp_register_key_adapters",
 }
@@ -67,8 +68,18 @@ def _validate_dataset(obj: Any, name: str, plugin: str) -> None:
     dataset_info(obj, name, plugin)
 
 
+def _validate_metric(obj: Any, name: str, plugin: str) -> None:
+    from cnp_core.metrics import Metric
+
+    if not isinstance(obj, Metric) or obj.name != name:
+        raise PluginError(
+            f"plugin {plugin!r} registered metric {name!r} that is not a cnp_core.metrics.Metric named {name!r}; "
+            "see the README's plugin guide"
+        )
+
+
 # Contracts checked at registration, per registry kind (obj, name, plugin) -> None or PluginError.
-_VALIDATORS: dict[str, Callable[[Any, str, str], None]] = {"dataset": _validate_dataset}
+_VALIDATORS: dict[str, Callable[[Any, str, str], None]] = {"dataset": _validate_dataset, "metric": _validate_metric}
 
 
 def _switch(name: str) -> list[str] | None:

@@ -25,6 +25,7 @@ from cnp_core.datasets import EvalSplit, SplitOptions, check_joints_fit
 from cnp_core.engine import InferenceConfig, predict_coords, resolve_device, shard_indices
 from cnp_core.errors import CnpError, ParameterError
 from cnp_core.evaluation import EvalResult
+from cnp_core.metrics import Metric, legacy_millimetres
 from cnp_core.patch_cache import PatchCache
 from cnp_core.plugins import PluginHost, registry
 from cnp_core.scoring import SAMPLES_FILE, BootstrapOptions, exclusion, score_run, write_samples
@@ -122,11 +123,59 @@ def evaluator_for(job: EvalJob, host: PluginHost | None = None) -> Any:
     return registry("evaluator", host).get(info.evaluator_name(alignment))
 
 
+def headline_declaration(evaluator: Any, job: EvalJob, host: PluginHost | None = None) -> Metric:
+    """The declared record of the run's headline, labelled as the dataset names it.
+
+    The dataset's headline evaluator is described by its ``headline_metrics`` entry for the setting;
+    an evaluator chosen with ``alignment`` by the entry of the setting whose default alignment it
+    is. Where the dataset names no metric, the headline is millimetres, lower is better.
+    """
+    info = registry("dataset", host).get(job.dataset).info
+    values = info.resolve(job.split.given)
+    alignment, label = info.headline(values)
+    if evaluator.alignment == alignment:
+        name = info.headline_metric_name(values)
+    else:
+        label = str(evaluator.metric)
+        keys = [k for k, a in info.default_alignment.items() if a == evaluator.alignment and k in info.headline_metrics]
+        name = info.headline_metrics[keys[0]] if keys else None
+    if name is None:
+        return legacy_millimetres(label, str(getattr(evaluator, "description", "") or ""))
+    return replace(registry("metric", host).get(name), label=label)
+
+
 def metric_label(evaluator: Any, job: EvalJob, host: PluginHost | None = None) -> str:
     """The dataset's name for its headline metric, or the evaluator's for another alignment."""
-    info = registry("dataset", host).get(job.dataset).info
-    alignment, label = info.headline(info.resolve(job.split.given))
-    return label if evaluator.alignment == alignment else str(evaluator.metric)
+    return headline_declaration(evaluator, job, host).label
+
+
+def headline_fields(result: EvalResult, declaration: Metric, ci: tuple[float, float] | None) -> dict[str, Any]:
+    """The headline's part of ``metrics.json``: its values beside its declaration, and, for a
+    millimetre headline, the ``*_mm`` names of earlier versions with the same values."""
+    fields: dict[str, Any] = {
+        "metric": declaration.label,
+        "metric_name": declaration.name,
+        "unit": declaration.unit,
+        "higher_is_better": declaration.higher_is_better,
+        "format": declaration.format,
+        "definition": declaration.definition,
+        "alignment": result.alignment,
+        "total": result.total,
+        "total_ci95": list(ci) if ci else None,
+        "action_mean": result.action_mean,
+        "per_action": result.per_action,
+        "per_joint": result.per_joint,
+        "num_samples": result.num_samples,
+    }
+    if declaration.unit == "mm":
+        fields.update(
+            total_mm=result.total,
+            total_ci95_mm=fields["total_ci95"],
+            action_mean_mm=result.action_mean,
+            per_action_mm=result.per_action,
+            per_joint_mm=result.per_joint,
+        )
+    return fields
 
 
 def _stem(checkpoint: Path) -> str:
@@ -358,6 +407,8 @@ def evaluate_checkpoints(
     check_joints_fit(job.variant, dataset.info, job.dataset)
     sources = list(sources) if sources is not None else verify_checkpoints(job, checkpoints, host)
     evaluator = evaluator_for(job, host)
+    declaration = headline_declaration(evaluator, job, host)
+    metrics = tuple(registry("metric", host).get(n) for n in registry("metric", host).names())
     names = run_names(job, [s.path for s in sources], evaluator.alignment, host)
     if dist.is_main:
         writable_dir(job.output_dir)
@@ -402,7 +453,9 @@ def evaluate_checkpoints(
         )
         elapsed = time.perf_counter() - start
         coords = np.concatenate(shards)
-        scores = score_run(split, coords, job.variant, evaluator, job.bootstrap)
+        scores = score_run(
+            split, coords, job.variant, evaluator, job.bootstrap, metrics=metrics, declaration=declaration, dataset=job.dataset
+        )
         result = scores.headline
         record = {
             "variant": job.variant.name,
@@ -416,11 +469,10 @@ def evaluate_checkpoints(
             "setting": {dataset.info.headline_option: dataset.info.setting(job.split.given)}
             if dataset.info.headline_option
             else {},
-            "metric": metric_label(evaluator, job, host),
             "evaluator": evaluator.name,
-            **result.summary(),
-            "total_ci95_mm": list(scores.headline_ci) if scores.headline_ci else None,
+            **headline_fields(result, declaration, scores.headline_ci),
             "metrics": scores.metrics,
+            "degenerate_predictions": scores.degenerate,
             "bootstrap": {"resamples": job.bootstrap.resamples, "seed": job.bootstrap.seed, "level": 0.95, "over": "frames"},
             "excluded": excluded or None,
             "flip": job.inference.flip,

@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 
 from cnp_core.datasets import EvalSplit
-from cnp_core.errors import ParameterError
+from cnp_core.errors import ParameterError, PluginError
 from cnp_core.evaluation import EvalResult, camera_poses
-from cnp_core.metrics import METRICS, aggregate, bootstrap_intervals, metric_values
+from cnp_core.metrics import METRICS, Metric, aggregate, bootstrap_intervals, degenerate_count, metric_values
 from cnp_core.variants import Variant
 
 SAMPLES_FILE = "samples.npz"
@@ -59,36 +59,70 @@ def exclusion(split: EvalSplit, patterns: Sequence[str]) -> tuple[np.ndarray, di
 
 @dataclass(frozen=True)
 class RunScores:
-    """The headline result, every metric's summary (JSON-ready) and the per-sample columns."""
+    """The headline result (with its declaration), every metric's summary (JSON-ready), the
+    per-sample columns, and how many predictions were degenerate (nothing for an alignment to fit)."""
 
     headline: EvalResult
     headline_ci: tuple[float, float] | None
     metrics: dict[str, dict[str, Any]]
     samples: dict[str, np.ndarray] = field(repr=False)
+    declaration: Metric | None = None
+    degenerate: int = 0
 
 
-def score_run(split: EvalSplit, coords: np.ndarray, variant: Variant, evaluator: Any, bootstrap: BootstrapOptions) -> RunScores:
-    """The evaluator's headline plus every metric of :mod:`cnp_core.metrics`, with bootstrap intervals."""
+def score_run(
+    split: EvalSplit,
+    coords: np.ndarray,
+    variant: Variant,
+    evaluator: Any,
+    bootstrap: BootstrapOptions,
+    *,
+    metrics: Sequence[Metric] = METRICS,
+    declaration: Metric | None = None,
+    dataset: str = "",
+) -> RunScores:
+    """The evaluator's headline plus every metric of ``metrics`` (those with ``compute`` that apply
+    here) and the evaluator's secondary values, with bootstrap intervals over frames.
+
+    ``metrics`` are the registered metric records (secondary values must name one of them);
+    ``declaration`` is the headline's record (stored with the run); ``dataset`` the registered
+    name of the split's dataset (metrics that name ``datasets`` are computed only there).
+    """
     headline: EvalResult = evaluator.evaluate(split, coords, variant)
+    if not isinstance(headline, EvalResult):
+        raise PluginError(
+            f"evaluator {getattr(evaluator, 'name', evaluator)!r} returned {type(headline).__name__}, not a cnp_core.evaluation.EvalResult"
+        )
+    by_name = {m.name: m for m in metrics}
+    unknown = sorted(set(headline.secondary) - set(by_name))
+    if unknown:
+        raise PluginError(
+            f"evaluator {evaluator.name!r} returned secondary values {', '.join(unknown)} that no plugin registered as a metric "
+            "(register a cnp_core.metrics.Metric of that name with cnp_register_metrics)"
+        )
     camera = camera_poses(split, coords, variant)
     scored = tuple(split.eval_joints)
     joint_names = tuple(split.joint_names[j] for j in scored)
-    values = metric_values(camera, split.joint_cam, split.root_index, scored, absolute=split.estimated_root)
+    computed = tuple(m for m in metrics if m.compute is not None and (not m.datasets or dataset in m.datasets))
+    values = metric_values(camera, split.joint_cam, split.root_index, scored, absolute=split.estimated_root, metrics=computed)
+    for name, secondary in headline.secondary.items():
+        array = np.asarray(secondary, dtype=np.float64)
+        if array.ndim != 2 or len(array) != len(split):
+            raise PluginError(
+                f"evaluator {evaluator.name!r}: secondary value {name!r} has shape {array.shape}; expected (N, K) or (N, 1) "
+                f"for the {len(split)} samples"
+            )
+        values[name] = array
     series = {name: v.mean(axis=1) for name, v in values.items()}
-    if headline.errors_mm is not None:
-        series["headline"] = np.asarray(headline.errors_mm).mean(axis=1)
+    if headline.values is not None:
+        series["headline"] = np.asarray(headline.values, dtype=np.float64).mean(axis=1)
     intervals = bootstrap_intervals(series, bootstrap.resamples, bootstrap.seed, CONFIDENCE)
-    metrics: dict[str, dict[str, Any]] = {}
-    for spec in METRICS:
-        if spec.name not in values:
-            continue
-        v = values[spec.name]
+    summaries: dict[str, dict[str, Any]] = {}
+    for name, v in values.items():
         means = aggregate(v, split.actions, split.action_names, joint_names if v.shape[1] == len(scored) else None)
-        ci = intervals.get(spec.name)
-        metrics[spec.name] = {
-            "label": spec.label,
-            "unit": spec.unit,
-            "definition": spec.definition,
+        ci = intervals.get(name)
+        summaries[name] = {
+            **by_name[name].describe(),
             "total": means.total,
             "ci95": list(ci) if ci else None,
             "action_mean": means.action_mean,
@@ -109,10 +143,10 @@ def score_run(split: EvalSplit, coords: np.ndarray, variant: Variant, evaluator:
         "gt_cam_mm": np.asarray(split.joint_cam, dtype=np.float32),
         "scored_joints": np.asarray(joint_names),
     }
-    if headline.errors_mm is not None:
-        samples["headline"] = np.asarray(headline.errors_mm, dtype=np.float32)
+    if headline.values is not None:
+        samples["headline"] = np.asarray(headline.values, dtype=np.float32)
     ci = intervals.get("headline")
-    return RunScores(headline, ci, metrics, samples)
+    return RunScores(headline, ci, summaries, samples, declaration, degenerate_count(camera))
 
 
 def write_samples(path: Any, samples: dict[str, np.ndarray]) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cnp_cli.console import err, fmt_mm, out, print_json, user_errors
+from cnp_cli.console import err, out, print_json, user_errors
 
 
 @user_errors
@@ -41,47 +41,76 @@ def compare_command(
 def show_comparison(comparison: dict[str, Any]) -> None:
     from rich.table import Table
 
+    from cnp_core.metrics import format_value
+
     rows = comparison["rows"]
+    unit = comparison.get("unit", "mm")
+    fmt = rows[0].get("format", ".2f") if rows else ".2f"
+    direction = "higher is better" if comparison.get("higher_is_better") else "lower is better"
+    u = f" {unit}" if unit else ""
+
+    def show(value: float | None, signed: bool = False) -> str:
+        return format_value(value, "", fmt, signed=signed)
+
     if comparison["mixed"]:
         err.print("[yellow]warning:[/] these runs measure different things (--allow-mixed); deltas mix metrics")
-    table = Table(title=f"Runs (baseline: {comparison['baseline']}; * the paired 95% interval of the delta excludes 0)")
-    columns = ("run", "variant", "epoch", "setting", "metric", "total mm", "95% CI", "Δ base mm", "Δ 95% CI (paired)", "Δ base %")
-    for name in (*columns, "paper mm", "Δ paper mm"):
-        table.add_column(name, justify="left" if name in ("run", "variant", "metric") else "right")
+    table = Table(
+        title=f"Runs: {comparison.get('metric', '')}{f' ({unit}, {direction})'} — baseline {comparison['baseline']}; "
+        "verdict: the paired 95% interval of the delta excludes 0"
+    )
+    columns = (
+        "run",
+        "variant",
+        "epoch",
+        "setting",
+        "metric",
+        f"total{u}",
+        "95% CI",
+        f"Δ base{u}",
+        "vs base",
+        "Δ 95% CI (paired)",
+    )
+    for name in (*columns, "Δ base %", f"paper{u}", f"Δ paper{u}"):
+        table.add_column(name, justify="left" if name in ("run", "variant", "metric", "vs base") else "right")
     for r in rows:
+        paired = r["paired"]
+        verdict = r["versus_base"] or "baseline"
+        if paired and paired.get("verdict"):
+            verdict = f"{verdict}: {paired['verdict']}"
         table.add_row(
-            r["label"],
+            r["label"] + (" (best)" if r.get("best") and len(rows) > 1 else ""),
             str(r["variant"]),
             "-" if r["epoch"] is None else str(r["epoch"]),
             r["setting"] or "-",
             str(r["metric"]),
-            fmt_mm(r["total_mm"]),
-            _interval(r["total_ci95_mm"]),
-            fmt_mm(r["delta_mm"], signed=True),
-            _paired(r["paired"]),
+            show(r["total"]),
+            _interval(r["total_ci95"], show),
+            show(r["delta"], signed=True),
+            verdict,
+            _paired(paired, show),
             "-" if r["delta_pct"] is None else f"{r['delta_pct']:+.1f}%",
-            fmt_mm(r["paper_mm"]),
-            fmt_mm(r["paper_delta_mm"], signed=True),
+            show(r["paper"]),
+            show(r["paper_delta"], signed=True),
         )
     out.print(table)
     unpaired = [f"{r['label']}: {r['paired']['reason']}" for r in rows if r["paired"] and not r["paired"]["paired"]]
     for line in unpaired:
         err.print(f"[dim]not paired with the baseline: {line}[/]")
-    actions = Table(title="Per action (mm)")
+    actions = Table(title=f"Per action ({unit or 'no unit'}, {direction})")
     actions.add_column("action")
     for r in rows:
         actions.add_column(r["label"], justify="right")
     for name in comparison["actions"]:
-        actions.add_row(name, *(fmt_mm(r["per_action_mm"].get(name)) for r in rows))
+        actions.add_row(name, *(show(r["per_action"].get(name)) for r in rows))
     out.print(actions)
 
 
-def _interval(ci: list[float] | None, signed: bool = False) -> str:
-    return "-" if not ci else f"{fmt_mm(ci[0], signed)} to {fmt_mm(ci[1], signed)}"
+def _interval(ci: list[float] | None, show: Any, signed: bool = False) -> str:
+    return "-" if not ci else f"{show(ci[0], signed)} to {show(ci[1], signed)}"
 
 
-def _paired(paired: dict[str, Any] | None) -> str:
+def _paired(paired: dict[str, Any] | None, show: Any) -> str:
     """The paired interval of the delta, starred where it excludes zero; ``-`` if not paired."""
-    if not paired or not paired["paired"] or not paired["delta_ci95_mm"]:
+    if not paired or not paired["paired"] or not paired["delta_ci95"]:
         return "-"
-    return _interval(paired["delta_ci95_mm"], signed=True) + (" *" if paired["significant"] else "")
+    return _interval(paired["delta_ci95"], show, signed=True) + (" *" if paired["significant"] else "")

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from cnp_cli.completion import variant_names
-from cnp_cli.console import err, fmt_metric, out, print_json, user_errors
+from cnp_cli.console import err, out, print_json, user_errors
 
 
 def parse_workers(value: str) -> int | None:
@@ -172,28 +172,37 @@ def _show(record: dict[str, Any], result: Any) -> None:
         f"{record['metric']} ({record['alignment']} alignment), flip {'on' if record['flip'] else 'off'}"
     )
     out.print(f"\n[bold]{title}[/]")
-    ci = record.get("total_ci95_mm")
-    interval = f" (95% CI {ci[0]:.2f}-{ci[1]:.2f})" if ci else ""
+    from cnp_core.comparison import Headline
+
+    h = Headline.of(record)
+    ci = h.total_ci95
+    interval = f" (95% CI {h.show(ci[0], unit=False)}-{h.show(ci[1], unit=False)})" if ci else ""
     out.print(
-        f"tot (frame-wise): [bold]{record['total_mm']:.2f} mm[/]{interval}   action-wise average: "
-        f"{record['action_mean_mm']:.2f} mm   samples: {record['num_samples']}"
+        f"tot (frame-wise): [bold]{h.label} {h.show(h.total)}[/]{interval}   action-wise average: "
+        f"{h.show(h.action_mean)}   samples: {record['num_samples']}   ({h.direction})"
     )
+    if record.get("degenerate_predictions"):
+        err.print(
+            f"[yellow]note:[/] {record['degenerate_predictions']} predictions are collapsed or not finite: "
+            "their alignment fits fell back (metrics.json: degenerate_predictions)"
+        )
     if record.get("excluded"):
         excluded = record["excluded"]
         out.print(
             f"excluded {excluded['samples']} samples of {len(excluded['sequences'])} sequences ({', '.join(excluded['patterns'])})"
         )
     out.print(_metrics_table(record.get("metrics") or {}))
-    table = Table(title="per action (mm)")
+    unit = f" ({h.unit})" if h.unit else ""
+    table = Table(title=f"per action{unit}")
     table.add_column("action")
     table.add_column(record["metric"], justify="right")
-    for name, value in record["per_action_mm"].items():
-        table.add_row(name, "-" if value is None else f"{value:.2f}")
-    joints = Table(title="per joint (mm)")
+    for name, value in h.per_action.items():
+        table.add_row(name, h.show(value, unit=False))
+    joints = Table(title=f"per joint{unit}")
     joints.add_column("joint")
     joints.add_column(record["metric"], justify="right")
-    for name, value in record["per_joint_mm"].items():
-        joints.add_row(name, f"{value:.2f}")
+    for name, value in h.per_joint.items():
+        joints.add_row(name, h.show(value, unit=False))
     from rich.columns import Columns
 
     out.print(Columns([table, joints]))
@@ -201,17 +210,25 @@ def _show(record: dict[str, Any], result: Any) -> None:
 
 
 def _metrics_table(metrics: dict[str, Any]) -> Any:
-    """Every metric: frame-wise total with its interval, and the action-wise mean."""
+    """Every metric: frame-wise total with its interval, the action-wise mean, unit and direction."""
     from rich.table import Table
 
+    from cnp_core.metrics import format_value
+
     table = Table(title="all metrics (frame-wise total, 95% bootstrap interval, action-wise mean)")
-    for column in ("metric", "total", "95% CI", "action-wise", "unit"):
+    for column in ("metric", "total", "95% CI", "action-wise", "unit", "better"):
         table.add_column(column, justify="left" if column == "metric" else "right")
     for m in metrics.values():
+        unit, fmt = ("%", ".1f") if m["unit"] == "fraction" else (m["unit"], m.get("format", ".2f"))
+        scale = 100.0 if m["unit"] == "fraction" else 1.0
+
+        def show(value: float | None, fmt: str = fmt, scale: float = scale) -> str:
+            return format_value(None if value is None else scale * value, "", fmt)
+
         ci = m.get("ci95")
-        interval = f"{fmt_metric(ci[0], m['unit'])}-{fmt_metric(ci[1], m['unit'])}" if ci else "-"
-        unit = "%" if m["unit"] == "fraction" else m["unit"]
-        table.add_row(m["label"], fmt_metric(m["total"], m["unit"]), interval, fmt_metric(m["action_mean"], m["unit"]), unit)
+        interval = f"{show(ci[0])}-{show(ci[1])}" if ci else "-"
+        better = {True: "higher", False: "lower"}.get(m.get("higher_is_better", m["unit"] != "mm"), "-")
+        table.add_row(m["label"], show(m["total"]), interval, show(m["action_mean"]), unit or "-", better)
     return table
 
 

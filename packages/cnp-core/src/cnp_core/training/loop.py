@@ -350,7 +350,7 @@ def train(
                     log.write(json.dumps(result) + "\n")
                     log.flush()
                 if writer is not None:
-                    writer.add_scalar("eval/total_mm", result["eval"]["total_mm"], epoch)
+                    writer.add_scalar(f"eval/{result['eval'].get('metric_name', 'total')}", result["eval"]["total"], epoch)
     finally:
         if log is not None:
             log.close()

@@ -78,7 +78,8 @@ def train_model(
             bootstrap=BootstrapOptions(resamples=0),
         )
         (record,) = evaluate_checkpoints(job, [path])
-        return {"metric": record["metric"], "total_mm": record["total_mm"], "run_dir": record["run_dir"]}
+        keep = ("metric", "metric_name", "unit", "higher_is_better", "total", "total_mm", "run_dir")
+        return {k: record[k] for k in keep if k in record}
 
     run = TrainRun(
         variant=spec,

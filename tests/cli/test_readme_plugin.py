@@ -19,10 +19,10 @@ pytestmark = pytest.mark.slow  # pip builds the plugin, then six `cnp` processes
 README = Path(__file__).parents[2] / "README.md"
 
 
-def _block(first_line: str) -> str:
-    """The fenced code block of the README whose first line is ``first_line``."""
+def _block(first_line: str, holding: str = "") -> str:
+    """The fenced code block of the README whose first line is ``first_line`` (and that holds ``holding``)."""
     blocks = re.findall(r"```(?:toml|python)\n(.*?)```", README.read_text(), flags=re.DOTALL)
-    (block,) = [b for b in blocks if b.startswith(first_line + "\n")]
+    (block,) = [b for b in blocks if b.startswith(first_line + "\n") and holding in b]
     return block
 
 
@@ -32,7 +32,7 @@ def plugin_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     root = tmp_path_factory.mktemp("readme_plugin")
     source, site = root / "my-plugin", root / "site"
     source.mkdir()
-    (source / "pyproject.toml").write_text(_block("# pyproject.toml"))
+    (source / "pyproject.toml").write_text(_block("# pyproject.toml", 'name = "my-plugin"'))
     (source / "my_plugin.py").write_text(_block("# my_plugin.py"))
     pip = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--target", str(site)]
     subprocess.run([*pip, str(source)], check=True, capture_output=True)

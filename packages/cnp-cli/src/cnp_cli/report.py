@@ -202,7 +202,7 @@ def build_report(
             f"total{unit}",
             f"action mean{unit}",
             f"Δ base{unit}",
-            "Δ base %",
+            "Δ base rel.",
             "vs base",
         )
         lines += _table(header, rows)

@@ -70,7 +70,7 @@ def show_comparison(comparison: dict[str, Any]) -> None:
         "vs base",
         "Δ 95% CI (paired)",
     )
-    for name in (*columns, "Δ base %", f"paper{u}", f"Δ paper{u}"):
+    for name in (*columns, "Δ base rel.", f"paper{u}", f"Δ paper{u}"):
         table.add_column(name, justify="left" if name in ("run", "variant", "metric", "vs base") else "right")
     for r in rows:
         paired = r["paired"]

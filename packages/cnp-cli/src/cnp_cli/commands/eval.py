@@ -168,7 +168,8 @@ def _show(record: dict[str, Any], result: Any) -> None:
         err.print(f"[dim]resume: {record['run_dir']} already holds these results (same configuration); skipped[/]")
     options = ", ".join(f"{k} {record[k]}" for k in record.get("dataset_options", ()) if record.get(k) is not None)
     title = (
-        f"{record['variant']} {Path(record['checkpoint']).name} (epoch {record['epoch']}): {record['dataset']} {options}: "
+        f"{record['variant']} {Path(record['checkpoint']).name} (epoch {record['epoch']}): {record['dataset']}"
+        f"{' ' + options if options else ''}: "
         f"{record['metric']} ({record['alignment']} alignment), flip {'on' if record['flip'] else 'off'}"
     )
     out.print(f"\n[bold]{title}[/]")

@@ -124,7 +124,7 @@ def _check_numbers(record: dict[str, Any], file: Path) -> None:
     the unit and direction, where given, must be declared ones."""
     from cnp_core.metrics import UNITS
 
-    bad = [key for key in ("total", "total_mm") if key in record and not _is_mm(record[key])]
+    bad: list[str] = [key for key in ("total", "total_mm") if key in record and not _is_mm(record[key])]
     for key in ("per_action", "per_action_mm"):
         if key not in record:
             continue

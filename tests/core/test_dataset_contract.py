@@ -98,7 +98,6 @@ def test_an_undeclared_dataset_is_a_warning_naming_the_plugin() -> None:
         ({"evaluators": {}}, "no evaluators"),
         ({"default_alignment": {1: "rigid"}}, "no evaluator"),
         ({"joint_names": ()}, "no joint_names"),
-        ({"options": (DatasetOption("flip", "taken by cnp"),)}, "taken by cnp"),
         ({"options": (DatasetOption("split", "a"), DatasetOption("split", "b"))}, "repeated"),
         ({"options": (DatasetOption("split", "x", default="c", choices=("a", "b")),)}, "default 'c' is not one of"),
         ({"headline_option": "split"}, "not a declared option with choices"),

@@ -66,15 +66,25 @@ def add_plugin_commands() -> None:
 
     host = get_host()
     _add_dataset_options(host)
-    for impl in host.pm.hook.cnp_register_commands.get_hookimpls():  # load order
+    for plugin_name, call in host.per_plugin("cnp_register_commands"):  # load order, through pluggy
+        before = _command_names()
         try:
-            impl.function(app=app)
+            call(app=app)
         except Exception as exc:  # one plugin's broken commands must not take every command down
             warnings.warn(
-                f"cnp plugin {impl.plugin_name!r}: cnp_register_commands failed: {type(exc).__name__}: {exc}",
+                f"cnp plugin {plugin_name!r}: cnp_register_commands failed: {type(exc).__name__}: {exc}",
                 PluginLoadWarning,
                 stacklevel=2,
             )
+        added = [name for name in _command_names() if name not in before]
+        if added:
+            host.note_registered(plugin_name, "command", added)
+
+
+def _command_names() -> list[str]:
+    """The names of the root app's commands and command groups."""
+    names = [c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands]
+    return names + [g.name or "" for g in app.registered_groups]
 
 
 def _add_dataset_options(host: Any) -> None:
@@ -85,10 +95,27 @@ def _add_dataset_options(host: Any) -> None:
     from cnp_core.plugins import PluginLoadWarning
 
     try:
-        datasets = [(entry.name, entry.obj.info) for entry in host.registry("dataset").entries()]
+        entries = host.registry("dataset").entries()
     except Exception as exc:  # the datasets' plugins failed: eval keeps its own options
         warnings.warn(f"cnp datasets could not be listed: {type(exc).__name__}: {exc}", PluginLoadWarning, stacklevel=2)
         return
+    # A dataset option never shadows a flag of cnp's own: the names are those of the commands' parameters.
+    own = {
+        "eval": eval_cmd.own_parameters(eval_cmd.eval_command),
+        "train": eval_cmd.own_parameters(train.train_command),
+    }
+    for entry in entries:
+        for option in entry.obj.info.options:
+            taken = [command for command, names in own.items() if option.name in names]
+            if taken:
+                warnings.warn(
+                    f"cnp plugin {entry.plugin!r}: dataset {entry.name}'s option {option.name!r} has the name of "
+                    f"`cnp {'` and `cnp '.join(taken)}`'s own --{option.name.replace('_', '-')}; it is not offered on the "
+                    "command line (rename the option)",
+                    PluginLoadWarning,
+                    stacklevel=2,
+                )
+    datasets = [(entry.name, entry.obj.info) for entry in entries]
     commands = {
         "eval": eval_cmd.with_dataset_options(eval_cmd.eval_command, datasets),
         "train": eval_cmd.with_dataset_options(train.train_command, [(n, i) for n, i in datasets if i.train_split]),

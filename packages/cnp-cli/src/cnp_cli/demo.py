@@ -47,8 +47,11 @@ def demo_data(root: Path, dataset: str = "h36m") -> Path:
     data = root / dataset
     if _intact(data):
         return data
+    from cnp_core.plugins import owner, plugin_callback
+
     with _cache_errors(root), staged_dir(data) as tmp:
-        writer(tmp)
+        with plugin_callback(owner("dataset", dataset), f"dataset {dataset}'s demo"):
+            writer(tmp)
         write_json(tmp / "complete.json", {"dataset": dataset, "files": _manifest(tmp)})
     return data
 

@@ -146,12 +146,9 @@ class DatasetInfo:
     def _option_problems(self) -> list[str]:
         problems = []
         names = [o.name for o in self.options]
-        bad = [n for n in names if not n.isidentifier() or n in RESERVED_OPTION_NAMES or names.count(n) > 1]
+        bad = [n for n in names if not n.isidentifier() or names.count(n) > 1]
         if bad:
-            problems.append(
-                f"option name(s) {', '.join(sorted(set(bad)))} are repeated, not identifiers, or taken by cnp "
-                f"({', '.join(sorted(RESERVED_OPTION_NAMES))})"
-            )
+            problems.append(f"option name(s) {', '.join(sorted(set(bad)))} are repeated or not identifiers")
         for option in self.options:
             if option.choices and option.default not in option.choices:
                 problems.append(f"option {option.name}: default {option.default!r} is not one of its choices")
@@ -225,36 +222,6 @@ def dataset_info(dataset: Any, name: str, plugin: str) -> DatasetInfo:
             "and a load_split(data_dir, options) method; see the README's plugin guide"
         )
     return info
-
-
-# Names a dataset option cannot take: cnp's own ``cnp eval`` parameters.
-RESERVED_OPTION_NAMES = frozenset(
-    {
-        "variant",
-        "checkpoint",
-        "model_dir",
-        "epochs",
-        "data_dir",
-        "flip",
-        "alignment",
-        "batch_size",
-        "workers",
-        "device",
-        "output",
-        "optimize",
-        "dataset",
-        "json_out",
-        "demo",
-        "resume",
-        "backend",
-        "model",
-        "force",
-        "verbose",
-        "exclude",
-        "bootstrap",
-        "seed",
-    }
-)
 
 
 def check_joints_fit(variant: Any, info: DatasetInfo, dataset: str) -> None:
@@ -339,6 +306,17 @@ class EvalSplit:
             actions=self.actions[idx],
             sample_columns={k: np.asarray(v)[idx] for k, v in self.sample_columns.items()},
         )
+
+
+    def only_present_actions(self) -> EvalSplit:
+        """This split with ``action_names`` cut to the actions that have samples (indices remapped),
+        as evaluators receive it after ``--exclude``."""
+        present = np.unique(self.actions)
+        if len(present) == len(self.action_names):
+            return self
+        remap = np.full(len(self.action_names), -1, dtype=np.int64)
+        remap[present] = np.arange(len(present))
+        return replace(self, actions=remap[self.actions], action_names=tuple(self.action_names[i] for i in present))
 
 
 @runtime_checkable

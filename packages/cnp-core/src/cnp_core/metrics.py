@@ -21,10 +21,13 @@ Conventions of cnp's own metrics (the README maps them to other toolkits' names)
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -315,18 +318,26 @@ def metric_values(
     *,
     absolute: bool,
     metrics: tuple[Metric, ...] = METRICS,
+    guard: Callable[[str, str], AbstractContextManager[Any]] | None = None,
 ) -> dict[str, np.ndarray]:
     """Each of ``metrics``' (N, K) values from camera-space poses (N, J, 3) in mm.
 
     ``scored`` are the joints scored (K of them); ``absolute`` adds the camera-space metrics
-    (those that need an estimated root). Metrics without ``compute`` are skipped.
+    (those that need an estimated root). Metrics without ``compute`` are skipped. ``guard("metric",
+    name)`` wraps each computation (see :func:`cnp_core.scoring.score_run`); a result that is not
+    (N, K) or (N, 1) is a :class:`ValueError` naming the metric.
     """
     poses = Poses(pred_cam, gt_cam, root_index, tuple(scored))
     out = {}
     for metric in metrics:
         if metric.compute is None or (metric.needs_estimated_root and not absolute):
             continue
-        out[metric.name] = np.asarray(metric.compute(poses), dtype=np.float64)
+        with guard("metric", metric.name) if guard is not None else contextlib.nullcontext():
+            values = np.asarray(metric.compute(poses), dtype=np.float64)
+            n, k = len(pred_cam), len(poses.scored)
+            if values.ndim != 2 or values.shape[0] != n or values.shape[1] not in (1, k):
+                raise ValueError(f"metric {metric.name} computed shape {values.shape}; expected ({n}, {k}) or ({n}, 1)")
+        out[metric.name] = values
     return out
 
 

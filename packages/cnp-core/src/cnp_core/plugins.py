@@ -8,17 +8,18 @@ ones with :func:`build_host`. Environment switches (read when a host is built):
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata as md
 import os
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pluggy
 
 from cnp_core import hookspecs
-from cnp_core.errors import DuplicateNameError, PluginError
+from cnp_core.errors import CnpError, DuplicateNameError, PluginError, UnknownNameError
 from cnp_core.registry import Registrar, Registry
 
 ENTRY_POINT_GROUP = "cnp"
@@ -102,15 +103,22 @@ class PluginHost:
         """Every registry, filled (each kind's hook runs once, on first use of that kind)."""
         return {kind: self.registry(kind) for kind in REGISTER_HOOKS}
 
+    def per_plugin(self, hook_name: str) -> Iterator[tuple[str, Callable[..., Any]]]:
+        """Each plugin implementing ``hook_name``, in load order, with a pluggy caller of that hook
+        restricted to it (``PluginManager.subset_hook_caller``): calls go through pluggy, so wrapper
+        implementations, tracing and monitoring see them, and what happens is attributed to the plugin."""
+        hook = getattr(self.pm.hook, hook_name)
+        names = list(dict.fromkeys(impl.plugin_name for impl in reversed(hook.get_hookimpls())))
+        order = {name: i for i, (name, _) in enumerate(self.pm.list_name_plugin())}  # registration order
+        for name in sorted(names, key=lambda n: order.get(n, len(order))):
+            others = [plugin for other, plugin in self.pm.list_name_plugin() if other != name and plugin is not None]
+            yield name, self.pm.subset_hook_caller(hook_name, remove_plugins=others)
+
     def _fill(self, registry: Registry[Any], hook_name: str, kind: str) -> None:
-        caller = getattr(self.pm.hook, hook_name)
-        # pluggy calls the last registered first; registries keep load order instead
-        for impl in caller.get_hookimpls():
-            plugin_name = impl.plugin_name
+        for plugin_name, call in self.per_plugin(hook_name):
             registrar: Registrar[Any] = Registrar(registry, plugin_name)
-            available = {"registrar": registrar}
             try:
-                impl.function(**{arg: available[arg] for arg in impl.argnames})
+                call(registrar=registrar)
             except (DuplicateNameError, PluginError):
                 raise
             except Exception as exc:  # a broken plugin must not take the others down
@@ -148,6 +156,11 @@ class PluginHost:
             self._fill(registry, REGISTER_HOOKS[kind], kind)
             self._filled[kind] = registry
         return self._filled[kind]
+
+    def note_registered(self, plugin_name: str, kind: str, names: Iterable[str]) -> None:
+        """Record that ``plugin_name`` added ``names`` of ``kind`` outside the registries (commands)."""
+        info = self.infos.setdefault(plugin_name, PluginInfo(plugin_name))
+        info.registered.setdefault(kind, []).extend(n for n in names if n not in info.registered.get(kind, []))
 
     def plugins(self) -> list[PluginInfo]:
         """Every plugin seen, loaded or failed, after registries are filled."""
@@ -231,3 +244,28 @@ def set_host(host: PluginHost | None) -> PluginHost | None:
 def registry(kind: str, host: PluginHost | None = None) -> Registry[Any]:
     """The registry of ``kind`` from ``host`` or the process-wide host."""
     return (host or get_host()).registry(kind)
+
+
+def owner(kind: str, name: str, host: PluginHost | None = None) -> str:
+    """The plugin that registered ``name`` in the registry of ``kind`` (``"?"`` if it is not registered)."""
+    try:
+        return registry(kind, host).entry(name).plugin
+    except (UnknownNameError, KeyError):
+        return "?"
+
+
+@contextlib.contextmanager
+def plugin_callback(plugin: str, what: str) -> Iterator[None]:
+    """Run a plugin's runtime callback (``what``: ``dataset walk4's load_split``): a
+    :class:`cnp_core.CnpError` it raises passes as it is (the plugin's own one-line message); any
+    other exception becomes one :class:`PluginError` naming the plugin and the callback, chained to
+    the original (``CNP_DEBUG=1`` shows its traceback)."""
+    try:
+        yield
+    except CnpError:
+        raise
+    except Exception as exc:
+        detail = " ".join(f"{type(exc).__name__}: {exc}".split())
+        raise PluginError(
+            f"plugin {plugin!r}: {what} failed: {detail} (a bug in that plugin; CNP_DEBUG=1 shows the traceback)"
+        ) from exc

@@ -10,7 +10,7 @@ import platform
 import re
 import shutil
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
@@ -27,10 +27,11 @@ from cnp_core.errors import CnpError, ParameterError
 from cnp_core.evaluation import EvalResult
 from cnp_core.metrics import Metric, legacy_millimetres
 from cnp_core.patch_cache import PatchCache
-from cnp_core.plugins import PluginHost, registry
+from cnp_core.plugins import PluginHost, owner, plugin_callback, registry
 from cnp_core.scoring import SAMPLES_FILE, BootstrapOptions, exclusion, score_run, write_samples
 from cnp_core.variants import Variant
 
+_CALLBACKS = {"evaluator": "evaluate", "metric": "compute"}
 CHECKPOINT_PATTERNS = ("snapshot_{n}.pth.tar", "snapshot_{n}.pth", "snapshot_{n}.tar", "snapshot_{n}.safetensors", "snapshot_{n}")
 
 
@@ -149,9 +150,17 @@ def metric_label(evaluator: Any, job: EvalJob, host: PluginHost | None = None) -
     return headline_declaration(evaluator, job, host).label
 
 
-def headline_fields(result: EvalResult, declaration: Metric, ci: tuple[float, float] | None) -> dict[str, Any]:
-    """The headline's part of ``metrics.json``: its values beside its declaration, and, for a
-    millimetre headline, the ``*_mm`` names of earlier versions with the same values."""
+def _every_action(per_action: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
+    """``per_action`` over every action of the dataset's split, in its order (None where left out)."""
+    return {**{n: per_action.get(n) for n in names}, **{n: v for n, v in per_action.items() if n not in names}}
+
+
+def headline_fields(
+    result: EvalResult, declaration: Metric, ci: tuple[float, float] | None, actions: Sequence[str] = ()
+) -> dict[str, Any]:
+    """The headline's part of ``metrics.json``: its values beside its declaration (``per_action``
+    over ``actions`` too, None where one has no samples), and, for a millimetre headline, the
+    ``*_mm`` names of earlier versions with the same values."""
     fields: dict[str, Any] = {
         "metric": declaration.label,
         "metric_name": declaration.name,
@@ -163,7 +172,7 @@ def headline_fields(result: EvalResult, declaration: Metric, ci: tuple[float, fl
         "total": result.total,
         "total_ci95": list(ci) if ci else None,
         "action_mean": result.action_mean,
-        "per_action": result.per_action,
+        "per_action": _every_action(result.per_action, actions),
         "per_joint": result.per_joint,
         "num_samples": result.num_samples,
     }
@@ -172,7 +181,7 @@ def headline_fields(result: EvalResult, declaration: Metric, ci: tuple[float, fl
             total_mm=result.total,
             total_ci95_mm=fields["total_ci95"],
             action_mean_mm=result.action_mean,
-            per_action_mm=result.per_action,
+            per_action_mm=fields["per_action"],
             per_joint_mm=result.per_joint,
         )
     return fields
@@ -260,7 +269,10 @@ def exported_sources(job: EvalJob, files: Sequence[Path]) -> list[ModelSource]:
 
 def data_fingerprint(job: EvalJob, dataset: Any, split: EvalSplit) -> dict[str, Any]:
     """What identifies the evaluated data: the dataset's input files (size, mtime) and the image list."""
-    files: list[Path] = list(dataset.input_files(job.data_dir, job.split)) if hasattr(dataset, "input_files") else []
+    files: list[Path] = []
+    if hasattr(dataset, "input_files"):
+        with plugin_callback(owner("dataset", job.dataset), f"dataset {job.dataset}'s input_files"):
+            files = list(dataset.input_files(job.data_dir, job.split))
     return {
         "dataset": job.dataset,
         "data_files": [(str(f), f.stat().st_size, f.stat().st_mtime_ns) for f in files if f.is_file()],
@@ -414,12 +426,14 @@ def evaluate_checkpoints(
         writable_dir(job.output_dir)
         for name in names:
             claim_output(job.output_dir / name, force=job.force, owned=_written_by_cnp)
-    split = dataset.load_split(job.data_dir, job.split)
+    with plugin_callback(owner("dataset", job.dataset, host), f"dataset {job.dataset}'s load_split"):
+        split = dataset.load_split(job.data_dir, job.split)
     if split.flip_pairs != dataset.info.flip_pairs or split.joint_names != dataset.info.joint_names:
         raise CnpError(f"dataset {job.dataset}'s split disagrees with its declaration (joint names or flip pairs); a plugin bug")
     kept, excluded = exclusion(split, job.exclude)
-    if excluded:
-        split = split.subset(kept)
+    all_actions = split.action_names
+    if excluded:  # evaluators see only what is left; the record lists every action (None: left out)
+        split = split.subset(kept).only_present_actions()
     device = resolve_device(job.inference.device)
     cache_config = job.inference.patch_cache
     patch_cache = PatchCache(cache_config, split.image_paths, split.bboxes, job.variant.input_shape) if cache_config else None
@@ -454,9 +468,19 @@ def evaluate_checkpoints(
         elapsed = time.perf_counter() - start
         coords = np.concatenate(shards)
         scores = score_run(
-            split, coords, job.variant, evaluator, job.bootstrap, metrics=metrics, declaration=declaration, dataset=job.dataset
+            split,
+            coords,
+            job.variant,
+            evaluator,
+            job.bootstrap,
+            metrics=metrics,
+            declaration=declaration,
+            dataset=job.dataset,
+            guard=lambda kind, name: plugin_callback(owner(kind, name, host), f"{kind} {name}'s {_CALLBACKS[kind]}"),
         )
         result = scores.headline
+        for summary in scores.metrics.values():
+            summary["per_action"] = _every_action(summary["per_action"], all_actions)
         record = {
             "variant": job.variant.name,
             "checkpoint": str(source.path),
@@ -470,7 +494,7 @@ def evaluate_checkpoints(
             if dataset.info.headline_option
             else {},
             "evaluator": evaluator.name,
-            **headline_fields(result, declaration, scores.headline_ci),
+            **headline_fields(result, declaration, scores.headline_ci, all_actions),
             "metrics": scores.metrics,
             "degenerate_predictions": scores.degenerate,
             "bootstrap": {"resamples": job.bootstrap.resamples, "seed": job.bootstrap.seed, "level": 0.95, "over": "frames"},
@@ -489,7 +513,10 @@ def evaluate_checkpoints(
             "versions": versions,
             "run_dir": str(run_dir),
         }
-        results = dataset.info.result_files(split, result) if dataset.info.result_files is not None else {}
+        results: Mapping[str, Any] = {}
+        if dataset.info.result_files is not None:
+            with plugin_callback(owner("dataset", job.dataset, host), f"dataset {job.dataset}'s result_files"):
+                results = dict(dataset.info.result_files(split, result))
         record["files"] = sorted([*results, SAMPLES_FILE])
         if dist.is_main:
             with staged_dir(run_dir) as tmp:

@@ -3,8 +3,10 @@ per-sample table, and which sequences were excluded."""
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,15 +82,20 @@ def score_run(
     metrics: Sequence[Metric] = METRICS,
     declaration: Metric | None = None,
     dataset: str = "",
+    guard: Callable[[str, str], AbstractContextManager[Any]] | None = None,
 ) -> RunScores:
     """The evaluator's headline plus every metric of ``metrics`` (those with ``compute`` that apply
     here) and the evaluator's secondary values, with bootstrap intervals over frames.
 
     ``metrics`` are the registered metric records (secondary values must name one of them);
     ``declaration`` is the headline's record (stored with the run); ``dataset`` the registered
-    name of the split's dataset (metrics that name ``datasets`` are computed only there).
+    name of the split's dataset (metrics that name ``datasets`` are computed only there);
+    ``guard(kind, name)`` wraps each plugin callback (``evaluator``/``metric`` and its name), so a
+    failure names the plugin (see :func:`cnp_core.plugins.plugin_callback`).
     """
-    headline: EvalResult = evaluator.evaluate(split, coords, variant)
+    guard = guard or (lambda kind, name: contextlib.nullcontext())
+    with guard("evaluator", str(getattr(evaluator, "name", evaluator))):
+        headline: EvalResult = evaluator.evaluate(split, coords, variant)
     if not isinstance(headline, EvalResult):
         raise PluginError(
             f"evaluator {getattr(evaluator, 'name', evaluator)!r} returned {type(headline).__name__}, not a cnp_core.evaluation.EvalResult"
@@ -104,7 +111,9 @@ def score_run(
     scored = tuple(split.eval_joints)
     joint_names = tuple(split.joint_names[j] for j in scored)
     computed = tuple(m for m in metrics if m.compute is not None and (not m.datasets or dataset in m.datasets))
-    values = metric_values(camera, split.joint_cam, split.root_index, scored, absolute=split.estimated_root, metrics=computed)
+    values = metric_values(
+        camera, split.joint_cam, split.root_index, scored, absolute=split.estimated_root, metrics=computed, guard=guard
+    )
     for name, secondary in headline.secondary.items():
         array = np.asarray(secondary, dtype=np.float64)
         if array.ndim != 2 or len(array) != len(split):

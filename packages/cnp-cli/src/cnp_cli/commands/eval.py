@@ -233,21 +233,31 @@ def _metrics_table(metrics: dict[str, Any]) -> Any:
     return table
 
 
+def own_parameters(command: Any) -> set[str]:
+    """The names of a command's own parameters (what a dataset option may never be called)."""
+    import inspect
+
+    return {p for p in inspect.signature(command).parameters if p != "dataset_options"}
+
+
 def with_dataset_options(command: Any, datasets: Any) -> Any:
     """``command`` with one ``--NAME`` option per option the registered ``datasets`` declare
     (``(name, DatasetInfo)`` pairs), help listing each one's choices and default; the values given
-    reach ``command`` as ``dataset_options`` (checked there against the chosen dataset)."""
+    reach ``command`` as ``dataset_options`` (checked there against the chosen dataset). An option
+    named like one of the command's own parameters is not added (the command's flag stays cnp's)."""
     import functools
     import inspect
 
     from cnp_core.commands import as_flag
 
+    own = own_parameters(command)
     declared: dict[str, list[tuple[str, Any]]] = {}
     for name, info in datasets:
         for option in info.options:
-            declared.setdefault(option.name, []).append((name, option))
+            if option.name not in own:
+                declared.setdefault(option.name, []).append((name, option))
     signature = inspect.signature(command, eval_str=True)
-    params = [p for p in signature.parameters.values() if p.name != "dataset_options" and p.name not in declared]
+    params = [p for p in signature.parameters.values() if p.name != "dataset_options"]
     extra = []
     for option_name, owners in declared.items():
         first = owners[0][1]

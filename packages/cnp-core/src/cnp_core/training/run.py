@@ -35,7 +35,7 @@ def train_model(
     from cnp_core.datasets import SplitOptions, check_joints_fit
     from cnp_core.engine import InferenceConfig, auto_workers, resolve_device
     from cnp_core.patch_cache import default_patch_cache
-    from cnp_core.plugins import registry
+    from cnp_core.plugins import owner, plugin_callback, registry
     from cnp_core.runs import EvalJob, evaluate_checkpoints
     from cnp_core.scoring import BootstrapOptions
     from cnp_core.training.loop import TrainRun, combine, train
@@ -54,7 +54,8 @@ def train_model(
             raise ParameterError("dataset", name, "declares no training split (it is for evaluation only)")
         check_joints_fit(spec, declared, name)
         settings = given or SplitOptions(input_shape=spec.input_shape).resolved(declared)
-        splits.append(declared.train_split(Path(folder), settings))
+        with plugin_callback(owner("dataset", name), f"dataset {name}'s train_split"):
+            splits.append(declared.train_split(Path(folder), settings))
     split = combine(splits)
     target = resolve_device(device)
     workers = auto_workers(target) if workers is None else workers

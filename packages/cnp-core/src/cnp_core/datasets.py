@@ -307,7 +307,6 @@ class EvalSplit:
             sample_columns={k: np.asarray(v)[idx] for k, v in self.sample_columns.items()},
         )
 
-
     def only_present_actions(self) -> EvalSplit:
         """This split with ``action_names`` cut to the actions that have samples (indices remapped),
         as evaluators receive it after ``--exclude``."""

@@ -206,16 +206,25 @@ def run_name(job: EvalJob, checkpoint: Path, alignment: str, stem: str | None = 
 
 def run_names(job: EvalJob, checkpoints: Sequence[Path], alignment: str, host: PluginHost | None = None) -> list[str]:
     """One run folder name per checkpoint, unique within the run: where two files share a name, the
-    parent folder's name joins it (``runA-snapshot_70``), and where that is shared too, an index."""
+    parent folder's name joins it (``runA-snapshot_70``); where that is shared too, the whole file
+    name (``runA-w_pth_tar``); and where even that is (the same file twice), an index."""
     names = [run_name(job, c, alignment, host=host) for c in checkpoints]
-    clashing = {n for n in names if names.count(n) > 1}
-    for i, (name, path) in enumerate(zip(names, checkpoints, strict=True)):
-        if name in clashing:
-            names[i] = run_name(job, path, alignment, f"{path.resolve().parent.name}-{_stem(path)}", host)
-    for i, name in enumerate(names):
-        if names.count(name) > 1:
-            names[i] = f"{name}_{names[: i + 1].count(name)}"
-    return names
+    for level in (1, 2):
+        clashing = {n for n in names if names.count(n) > 1}
+        for i, (name, path) in enumerate(zip(names, checkpoints, strict=True)):
+            if name in clashing:
+                file_part = _stem(path) if level == 1 else path.name.replace(".", "_")
+                names[i] = run_name(job, path, alignment, f"{path.resolve().parent.name}-{file_part}", host)
+    taken: set[str] = set()
+    unique = []
+    for name in names:
+        candidate, n = name, 1
+        while candidate in taken:
+            n += 1
+            candidate = f"{name}_{n}"
+        taken.add(candidate)
+        unique.append(candidate)
+    return unique
 
 
 def _written_by_cnp(run_dir: Path) -> bool:

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -196,7 +196,7 @@ class StrictEvaluator:
     name = "strict-mpjpe"
     metric = "MPJPE"
     alignment = "none"
-    seen: list[tuple[str, ...]] = []
+    seen: ClassVar[list[tuple[str, ...]]] = []
 
     def evaluate(self, split: Any, coords: Any, variant: Any) -> Any:
         from cnp_core.evaluation import score_poses

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 
 class CnpError(Exception):
@@ -27,6 +27,34 @@ class ParameterError(CnpError, ValueError):
     def render(self, spell: Callable[[str], str]) -> str:
         shown = "" if self.value is None else f" {self.value!r}" if isinstance(self.value, str) else f" {self.value}"
         return f"{spell(self.parameter)}{shown}: {self.problem}"
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def checked_arguments(func: F) -> F:
+    """A library front door whose wrong arguments are a :class:`ParameterError` listing the valid
+    ones (an unknown keyword, a missing or repeated argument), instead of Python's bare TypeError."""
+    import functools
+    import inspect
+
+    signature = inspect.signature(func)
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            unknown = [k for k in kwargs if k not in signature.parameters]
+            valid = ", ".join(signature.parameters)
+            if unknown:
+                raise ParameterError(
+                    unknown[0], None, f"is not a parameter of {func.__name__}(); its parameters: {valid}"
+                ) from None
+            raise ParameterError(func.__name__, None, f"{exc}; its parameters: {valid}") from None
+        return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
 
 
 class UnknownNameError(CnpError, KeyError):

@@ -1,16 +1,43 @@
-"""The pluggy hook specifications of cnp (project name ``cnp``).
+"""The pluggy hook specifications of cnp (project name ``cnp``), and what each registered object is.
 
 Every ``cnp_register_*`` hook receives a :class:`cnp_core.registry.Registrar` and calls
-``registrar.register(name, obj)`` for each thing it provides; it returns nothing. The registrar
-records which plugin registered what, so duplicates fail with both plugin names.
+``registrar.register(name, obj)`` for each thing it provides; it returns nothing. cnp calls each
+hook through pluggy, once per plugin (``PluginManager.subset_hook_caller``), so ``@hookimpl``
+options work as pluggy documents them (``wrapper=True``, ``hookwrapper=True``, ``tryfirst``) and
+what a plugin registers is attributed to it: a duplicate name fails naming both plugins.
 Hooks evolve by adding arguments only: an implementation asks for the arguments it needs.
+
+The objects registered follow the protocols below. Optional capabilities are declared here as
+protocols of their own; cnp uses one only where the object provides it:
+
+=====================  ==============================  =================================================
+registered object      optional capability             what cnp does with it
+=====================  ==============================  =================================================
+backbone, head         :class:`DescribesState`          reads architecture facts from a file's shapes
+                                                       (``cnp inspect``, variant-mismatch messages)
+head module            :class:`LateUpsamplingHead`      classifies at low resolution in the optimised form
+key adapter            :class:`InvertibleKeyAdapter`    writes files in its key style (``--key-style``)
+dataset                :class:`ListsInputFiles`         fingerprints the files a split depends on
+=====================  ==============================  =================================================
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import pluggy
+
+if TYPE_CHECKING:
+    from torch import Tensor, nn
+
+    from cnp_core.checkpoints.formats import CheckpointFormat
+    from cnp_core.datasets import EvalDataset
+    from cnp_core.evaluation import Evaluator
+    from cnp_core.metrics import Metric
+    from cnp_core.registry import Registrar
+    from cnp_core.variants import Variant
 
 PROJECT_NAME = "cnp"
 
@@ -18,40 +45,99 @@ hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
 
 
+# --- what the registered objects are ----------------------------------------------------------
+
+
+class BackboneFactory(Protocol):
+    """``factory(**config)`` -> an ``nn.Module`` mapping (N, 3, H, W) images (ImageNet-normalised
+    0..255 pixel values) to a feature map (N, C, H/s, W/s), exposing ``out_channels: int`` (C)."""
+
+    def __call__(self, **config: Any) -> nn.Module: ...
+
+
+class HeadFactory(Protocol):
+    """``factory(in_channels=, joint_num=, depth_dim=, **config)`` -> an ``nn.Module`` mapping the
+    backbone's feature map to heatmap logits (N, joint_num * depth_dim, H_out, W_out)."""
+
+    def __call__(self, *, in_channels: int, joint_num: int, depth_dim: int, **config: Any) -> nn.Module: ...
+
+
+class KeyAdapter(Protocol):
+    """``adapter(state_dict)`` -> the renamed state dict, or ``None`` where it does not apply.
+    Adapters run in registration order before a checkpoint is matched against a model."""
+
+    def __call__(self, state_dict: Mapping[str, Tensor]) -> dict[str, Tensor] | None: ...
+
+
+@runtime_checkable
+class DescribesState(Protocol):
+    """Optional for backbone and head factories: ``describe_state(shapes)`` -> facts (``depths``,
+    ``dims``, ``head_channels``, ``depth_dim``, ...) read from a file's {key: tensor shape}; the
+    keys it does not recognise are ignored, and it returns ``{}`` for a file that is not its own."""
+
+    def describe_state(self, shapes: Mapping[str, tuple[int, ...]]) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class LateUpsamplingHead(Protocol):
+    """Optional for head modules: a head that ends in bilinear x2 upsampling (align_corners=True)
+    followed by a 1x1 classifier offers the optimiser its two parts; the optimiser then classifies
+    at the low resolution and fuses the upsampling with the soft-argmax. Heads without it run as they are."""
+
+    def late_upsampling_parts(self) -> tuple[nn.Module, nn.Conv2d] | None:
+        """(the head up to its last upsampling, the 1x1 classifier), or None where it does not apply."""
+        ...
+
+
+@runtime_checkable
+class InvertibleKeyAdapter(Protocol):
+    """Optional for key adapters: ``inverse(state_dict)`` renames cnp's keys into the adapter's
+    style, so writers can produce it (``cnp checkpoints synth --key-style NAME``)."""
+
+    def inverse(self, state_dict: Mapping[str, Tensor]) -> dict[str, Tensor]: ...
+
+
+@runtime_checkable
+class ListsInputFiles(Protocol):
+    """Optional for datasets: ``input_files(data_dir, options)`` -> the files a split depends on
+    (annotations, box files); their size and time go into the run's data fingerprint, so a changed
+    file is a different run for ``--resume``."""
+
+    def input_files(self, data_dir: Path, options: Any) -> Sequence[Path]: ...
+
+
+# --- the hooks --------------------------------------------------------------------------------
+
+
 @hookspec
-def cnp_register_backbones(registrar: Any) -> None:
-    """Register backbones: ``registrar.register(name, factory)``.
-
-    ``factory(**config)`` returns an ``nn.Module`` mapping (N, 3, H, W) images to a feature map and
-    exposing ``out_channels: int``.
-    """
+def cnp_register_backbones(registrar: Registrar[BackboneFactory]) -> None:
+    """Register backbones: ``registrar.register(name, factory)`` with a :class:`BackboneFactory`
+    (optionally :class:`DescribesState`)."""
 
 
 @hookspec
-def cnp_register_heads(registrar: Any) -> None:
-    """Register heads: ``registrar.register(name, factory)``.
-
-    ``factory(in_channels=, joint_num=, depth_dim=, **config)`` returns an ``nn.Module`` mapping the
-    backbone's feature map to heatmap logits of shape (N, joint_num * depth_dim, H_out, W_out).
-    """
+def cnp_register_heads(registrar: Registrar[HeadFactory]) -> None:
+    """Register heads: ``registrar.register(name, factory)`` with a :class:`HeadFactory`
+    (optionally :class:`DescribesState`; its modules optionally :class:`LateUpsamplingHead`)."""
 
 
 @hookspec
-def cnp_register_variants(registrar: Any) -> None:
+def cnp_register_variants(registrar: Registrar[Variant]) -> None:
     """Register model variants: ``registrar.register(name, variant)`` with a :class:`cnp_core.Variant`."""
 
 
 @hookspec
-def cnp_register_datasets(registrar: Any) -> None:
-    """Register evaluation datasets: ``registrar.register(name, dataset)``.
+def cnp_register_datasets(registrar: Registrar[EvalDataset]) -> None:
+    """Register datasets: ``registrar.register(name, dataset)``.
 
-    ``dataset`` follows :class:`cnp_core.datasets.EvalDataset`: ``load_split(data_dir, options)``
-    returns a :class:`cnp_core.datasets.EvalSplit`.
+    ``dataset`` follows :class:`cnp_core.datasets.EvalDataset`: ``info`` (a
+    :class:`cnp_core.DatasetInfo`) and ``load_split(data_dir, options)`` returning a
+    :class:`cnp_core.EvalSplit` (optionally :class:`ListsInputFiles`).
     """
 
 
 @hookspec
-def cnp_register_evaluators(registrar: Any) -> None:
+def cnp_register_evaluators(registrar: Registrar[Evaluator]) -> None:
     """Register evaluators: ``registrar.register(name, evaluator)``.
 
     ``evaluator`` follows :class:`cnp_core.evaluation.Evaluator`: ``evaluate(split, coords, variant)``
@@ -60,7 +146,7 @@ def cnp_register_evaluators(registrar: Any) -> None:
 
 
 @hookspec
-def cnp_register_metrics(registrar: Any) -> None:
+def cnp_register_metrics(registrar: Registrar[Metric]) -> None:
     """Register metrics: ``registrar.register(name, metric)`` with a :class:`cnp_core.metrics.Metric`
     whose ``name`` is ``name``.
 
@@ -72,7 +158,7 @@ def cnp_register_metrics(registrar: Any) -> None:
 
 
 @hookspec
-def cnp_register_checkpoint_formats(registrar: Any) -> None:
+def cnp_register_checkpoint_formats(registrar: Registrar[CheckpointFormat]) -> None:
     """Register checkpoint formats: ``registrar.register(name, fmt)``.
 
     ``fmt`` follows :class:`cnp_core.checkpoints.formats.CheckpointFormat`: ``detect(path)`` says
@@ -82,14 +168,26 @@ def cnp_register_checkpoint_formats(registrar: Any) -> None:
 
 
 @hookspec
-def cnp_register_key_adapters(registrar: Any) -> None:
-    """Register state-dict key adapters: ``registrar.register(name, adapter)``.
-
-    ``adapter(state_dict)`` returns ``None`` when it does not apply, else the renamed state dict.
-    Adapters run in registration order before a checkpoint is matched against a model.
-    """
+def cnp_register_key_adapters(registrar: Registrar[KeyAdapter]) -> None:
+    """Register state-dict key adapters: ``registrar.register(name, adapter)`` with a
+    :class:`KeyAdapter` (optionally :class:`InvertibleKeyAdapter`)."""
 
 
 @hookspec
 def cnp_register_commands(app: Any) -> None:
-    """Add commands to the ``cnp`` command line: ``app`` is the root ``typer.Typer``."""
+    """Add commands to the ``cnp`` command line: ``app`` is the root ``typer.Typer``
+    (``app.command("name")(function)`` or ``app.add_typer(sub_app, name="group")``)."""
+
+
+__all__ = [
+    "PROJECT_NAME",
+    "BackboneFactory",
+    "DescribesState",
+    "HeadFactory",
+    "InvertibleKeyAdapter",
+    "KeyAdapter",
+    "LateUpsamplingHead",
+    "ListsInputFiles",
+    "hookimpl",
+    "hookspec",
+]

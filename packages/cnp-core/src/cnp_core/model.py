@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from cnp_core.errors import CnpError
+from cnp_core.errors import CnpError, checked_arguments
 from cnp_core.integral import soft_argmax
 from cnp_core.plugins import PluginHost, registry
 from cnp_core.variants import Variant, get_variant
@@ -37,6 +37,7 @@ class PoseModel(nn.Module):
         return soft_argmax(self.heatmaps(images), self.joint_num, self.depth_dim)
 
 
+@checked_arguments
 def build_model(
     variant: str | Variant, *, host: PluginHost | None = None, backbone_options: Mapping[str, Any] | None = None
 ) -> PoseModel:

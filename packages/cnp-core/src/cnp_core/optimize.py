@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cnp_core.hookspecs import LateUpsamplingHead
 from cnp_core.integral import soft_argmax
 from cnp_core.upsampled_soft_argmax import (
     StreamBuffers,
@@ -66,17 +67,6 @@ def fold_batchnorm(module: nn.Module) -> tuple[nn.Module, str | None]:
 
 def _batchnorms(module: nn.Module) -> int:
     return sum(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in module.modules())
-
-
-@runtime_checkable
-class LateUpsamplingHead(Protocol):
-    """A head that ends in bilinear x2 upsampling (align_corners=True) followed by a 1x1 classifier
-    can offer the optimiser its two parts; the optimiser then classifies at the low resolution and
-    fuses the upsampling with the soft-argmax. Heads without this method run literally."""
-
-    def late_upsampling_parts(self) -> tuple[nn.Module, nn.Conv2d] | None:
-        """(the head up to its last upsampling, the 1x1 classifier), or None where it does not apply."""
-        ...
 
 
 def _late_upsample_parts(head: nn.Module) -> tuple[nn.Module, nn.Conv2d] | None:

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from cnp_core.engine import InferenceConfig, forward_coords, resolve_device
-from cnp_core.errors import CnpError, DataError
+from cnp_core.errors import CnpError, DataError, checked_arguments
 from cnp_core.patches import crop_patch, normalize, process_bbox, read_image
 from cnp_core.pose_math import heatmap_to_camera, heatmap_to_image
 from cnp_core.variants import Variant
@@ -100,6 +100,7 @@ def load_image(path: str | Path) -> np.ndarray:
     return image
 
 
+@checked_arguments
 def predict_pose(
     model: torch.nn.Module,
     variant: Variant,

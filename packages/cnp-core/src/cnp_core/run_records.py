@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cnp_core.errors import checked_arguments
 from cnp_core.variants import Variant
 
 
@@ -65,6 +66,7 @@ class RunRecord:
         )
 
 
+@checked_arguments
 def evaluate(
     variant: str | Variant,
     checkpoints: Sequence[str | Path],

@@ -25,6 +25,7 @@ from cnp_core.datasets import EvalSplit, SplitOptions, check_joints_fit
 from cnp_core.engine import InferenceConfig, predict_coords, resolve_device, shard_indices
 from cnp_core.errors import CnpError, ParameterError
 from cnp_core.evaluation import EvalResult
+from cnp_core.hookspecs import ListsInputFiles
 from cnp_core.metrics import Metric, legacy_millimetres
 from cnp_core.patch_cache import PatchCache
 from cnp_core.plugins import PluginHost, owner, plugin_callback, registry
@@ -279,7 +280,7 @@ def exported_sources(job: EvalJob, files: Sequence[Path]) -> list[ModelSource]:
 def data_fingerprint(job: EvalJob, dataset: Any, split: EvalSplit) -> dict[str, Any]:
     """What identifies the evaluated data: the dataset's input files (size, mtime) and the image list."""
     files: list[Path] = []
-    if hasattr(dataset, "input_files"):
+    if isinstance(dataset, ListsInputFiles):  # the optional capability (cnp_core.hookspecs)
         with plugin_callback(owner("dataset", job.dataset), f"dataset {job.dataset}'s input_files"):
             files = list(dataset.input_files(job.data_dir, job.split))
     return {

@@ -13,11 +13,13 @@ the float32 steps each computation takes; :func:`soft_argmax_tolerance` turns bo
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from cnp_core.errors import checked_arguments
 from cnp_core.plugins import PluginHost, registry
 
 #: float32 unit roundoff: one rounding changes a value by at most this relative amount.
@@ -78,14 +80,32 @@ class _RunsCode:
         return (pathlib.Path.touch, (pathlib.Path(self.marker),))
 
 
-def check_variants(host: PluginHost | None = None) -> list[str]:
-    """Every variant builds (its backbone and head registered), gives its declared output shapes,
-    and matches its declared parameter count (``paper.params_m``, within 0.5%) where it has one."""
-    from cnp_core.model import build_model
-    from cnp_core.variants import list_variants
+def _names(
+    only: Sequence[str] | str | PluginHost | None, host: PluginHost | None, kind: str
+) -> tuple[list[str], PluginHost | None]:
+    """The names to check (``only``, or every registered one) and the host (``only`` may be the host)."""
+    if isinstance(only, PluginHost):
+        return registry(kind, only).names(), only
+    if only is None:
+        return registry(kind, host).names(), host
+    names = [only] if isinstance(only, str) else list(only)
+    known = registry(kind, host)
+    for name in names:
+        known.entry(name)  # an unknown name raises UnknownNameError listing the registered ones
+    return names, host
 
+
+@checked_arguments
+def check_variants(only: Sequence[str] | str | None = None, host: PluginHost | None = None) -> list[str]:
+    """Every variant (or those named in ``only``) builds (its backbone and head registered), gives
+    its declared output shapes, and matches its declared parameter count (``paper.params_m``,
+    within 0.5%) where it has one. Returns one line per problem (empty: all kept); an unknown name
+    in ``only`` raises :class:`cnp_core.UnknownNameError`."""
+    from cnp_core.model import build_model
+
+    names, host = _names(only, host, "variant")
     problems = []
-    for name in list_variants(host):
+    for name in names:
         entry = registry("variant", host).entry(name)
         spec = entry.obj
         where = f"variant {name!r} (plugin {entry.plugin!r})"
@@ -109,12 +129,23 @@ def check_variants(host: PluginHost | None = None) -> list[str]:
     return problems
 
 
-def check_datasets(host: PluginHost | None = None) -> list[str]:
-    """Every dataset's declared evaluators exist, offer the alignment they are declared for, and can score."""
+@checked_arguments
+def check_datasets(only: Sequence[str] | str | None = None, host: PluginHost | None = None) -> list[str]:
+    """Every dataset (or those named in ``only``): its declared evaluators exist, offer the
+    alignment they are declared for and can score; its ``headline_metrics`` name registered
+    metrics. Returns one line per problem (empty: all kept)."""
+    names, host = _names(only, host, "dataset")
     problems = []
     evaluators = registry("evaluator", host)
-    for entry in registry("dataset", host).entries():
+    metrics = registry("metric", host)
+    for entry in (registry("dataset", host).entry(n) for n in names):
         info = entry.obj.info
+        for setting, metric in info.headline_metrics.items():
+            if metric not in metrics:
+                problems.append(
+                    f"dataset {entry.name!r} (plugin {entry.plugin!r}): headline_metrics[{setting!r}] names metric {metric!r}, "
+                    "which no plugin registers (cnp_register_metrics)"
+                )
         for alignment, name in info.evaluators.items():
             where = f"dataset {entry.name!r} (plugin {entry.plugin!r}), evaluator {name!r}"
             if name not in evaluators:
@@ -130,9 +161,45 @@ def check_datasets(host: PluginHost | None = None) -> list[str]:
     return problems
 
 
+@checked_arguments
+def check_metrics(only: Sequence[str] | str | None = None, host: PluginHost | None = None) -> list[str]:
+    """Every metric (or those named in ``only``) is a :class:`cnp_core.metrics.Metric` registered
+    under its own name, and one with ``compute`` gives finite (N, K) or (N, 1) values on a
+    synthetic run (3 samples of 5 joints, 4 scored). Returns one line per problem."""
+    import numpy as np
+
+    from cnp_core.metrics import Metric, Poses
+
+    names, host = _names(only, host, "metric")
+    rng = np.random.default_rng(0)
+    gt = rng.normal(0.0, 300.0, (3, 5, 3)) + np.array([0.0, 0.0, 4000.0])
+    poses = Poses(gt + rng.normal(0.0, 40.0, gt.shape), gt, 0, (1, 2, 3, 4))
+    problems = []
+    for entry in (registry("metric", host).entry(n) for n in names):
+        where = f"metric {entry.name!r} (plugin {entry.plugin!r})"
+        metric = entry.obj
+        if not isinstance(metric, Metric) or metric.name != entry.name:
+            problems.append(f"{where}: not a cnp_core.metrics.Metric named {entry.name!r}")
+            continue
+        if metric.compute is None:
+            continue
+        try:
+            values = np.asarray(metric.compute(poses), dtype=np.float64)
+        except Exception as exc:
+            problems.append(f"{where}: compute(poses) raised {type(exc).__name__}: {exc}")
+            continue
+        if values.shape not in ((3, 4), (3, 1)) or not np.isfinite(values).all():
+            problems.append(
+                f"{where}: compute gave shape {values.shape} (finite: {bool(np.isfinite(values).all())}); expected (3, 4) or (3, 1)"
+            )
+    return problems
+
+
+@checked_arguments
 def check_formats(workdir: str | Path, host: PluginHost | None = None) -> list[str]:
     """No checkpoint format runs code from a file: files whose pickle would create a marker, under every
-    usual checkpoint name, are offered to every format that claims them; the marker must never appear."""
+    usual checkpoint name, are offered to every format that claims them; the marker must never appear.
+    ``workdir`` is a scratch folder (created if missing). Returns one line per problem."""
     import pickle
 
     workdir = Path(workdir)
@@ -158,9 +225,18 @@ def check_formats(workdir: str | Path, host: PluginHost | None = None) -> list[s
     return problems
 
 
+@checked_arguments
 def check_contracts(workdir: str | Path, host: PluginHost | None = None) -> None:
-    """Run every contract check over every registry; raise AssertionError listing all problems."""
-    problems = [*check_variants(host), *check_datasets(host), *check_formats(workdir, host)]
+    """Run every contract check (:func:`check_variants`, :func:`check_datasets`,
+    :func:`check_metrics`, :func:`check_formats`) over every installed plugin's registrations;
+    ``workdir`` is a scratch folder for the format check. Raises ``AssertionError`` listing every
+    problem, one line each naming the plugin; returns None when all hold."""
+    problems = [
+        *check_variants(host=host),
+        *check_datasets(host=host),
+        *check_metrics(host=host),
+        *check_formats(workdir, host),
+    ]
     if problems:
         raise AssertionError("cnp plugin contract broken:\n- " + "\n- ".join(problems))
 
@@ -171,6 +247,7 @@ __all__ = [
     "check_contracts",
     "check_datasets",
     "check_formats",
+    "check_metrics",
     "check_variants",
     "log_weight_error",
     "soft_argmax_tolerance",

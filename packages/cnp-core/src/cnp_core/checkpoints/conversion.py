@@ -7,11 +7,12 @@ from typing import Any
 
 from cnp_core.checkpoints.loading import CheckpointInfo, LoadReport, check_fits, inspect_state, load_checkpoint, read_checkpoint
 from cnp_core.checkpoints.writing import write_checkpoint
-from cnp_core.errors import CnpError
+from cnp_core.errors import CnpError, checked_arguments
 from cnp_core.plugins import PluginHost
 from cnp_core.variants import Variant, get_variant
 
 
+@checked_arguments
 def convert_checkpoint(
     source: str | Path,
     out: str | Path,
@@ -41,6 +42,7 @@ def convert_checkpoint(
     return info
 
 
+@checked_arguments
 def load_model(
     variant: str | Variant,
     checkpoint: str | Path,

@@ -22,7 +22,7 @@ from cnp_core.checkpoints.matching import (
     shapes_of,
 )
 from cnp_core.checkpoints.raw import RawCheckpoint
-from cnp_core.errors import CheckpointError, CheckpointMismatchError
+from cnp_core.errors import CheckpointError, CheckpointMismatchError, checked_arguments
 from cnp_core.plugins import PluginHost, registry
 from cnp_core.variants import Variant, get_variant
 
@@ -59,6 +59,7 @@ class CheckpointFormatWarning(UserWarning):
     """Formats of different plugins both recognise one file."""
 
 
+@checked_arguments
 def read_checkpoint(path: str | Path, host: PluginHost | None = None) -> RawCheckpoint:
     """The tensors of a checkpoint file or folder as stored (keys not adapted)."""
     path = Path(path)
@@ -117,6 +118,7 @@ def inspect_state(raw: RawCheckpoint, host: PluginHost | None = None) -> tuple[C
     return info, state
 
 
+@checked_arguments
 def inspect_checkpoint(path: str | Path, host: PluginHost | None = None) -> CheckpointInfo:
     """Format, epoch, tensor and parameter counts, remaps and the variant(s) the file really is."""
     return inspect_state(read_checkpoint(path, host), host)[0]
@@ -181,6 +183,7 @@ def with_counters(state: dict[str, torch.Tensor], model: nn.Module) -> dict[str,
     return {**state, **{k: torch.zeros_like(v, device="cpu") for k, v in missing.items()}}
 
 
+@checked_arguments
 def load_checkpoint(
     model: nn.Module,
     path: str | Path,

@@ -8,6 +8,7 @@ from typing import Any
 
 import torch
 
+from cnp_core.hookspecs import DescribesState
 from cnp_core.plugins import PluginHost, registry
 from cnp_core.variants import Variant
 
@@ -85,16 +86,15 @@ def detect_variants(file_shapes: Shapes, host: PluginHost | None = None) -> list
 def describe_architecture(file_shapes: Shapes, host: PluginHost | None = None) -> dict[str, Any]:
     """Architecture facts read from a file's tensor shapes, by the parts that know their own keys.
 
-    Every registered backbone and head factory with a ``describe_state(shapes) -> dict`` attribute
+    Every registered backbone and head factory that is :class:`cnp_core.hookspecs.DescribesState`
     contributes the facts it recognises (e.g. ``depths``, ``dims``, ``head_channels``,
     ``depth_dim``); keys are absent where nothing recognised the file.
     """
     facts: dict[str, Any] = {}
     for kind in ("backbone", "head"):
         for entry in registry(kind, host).entries():
-            describe = getattr(entry.obj, "describe_state", None)
-            if callable(describe):
-                for key, value in (describe(file_shapes) or {}).items():
+            if isinstance(entry.obj, DescribesState):  # the optional capability (cnp_core.hookspecs)
+                for key, value in (entry.obj.describe_state(file_shapes) or {}).items():
                     facts.setdefault(key, value)
     return facts
 

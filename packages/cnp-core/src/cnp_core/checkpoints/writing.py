@@ -11,7 +11,8 @@ from pathlib import Path
 import torch
 
 from cnp_core.atomic import atomic_path, make_dirs, os_errors, replace_dir
-from cnp_core.errors import CnpError
+from cnp_core.errors import CnpError, checked_arguments
+from cnp_core.hookspecs import InvertibleKeyAdapter
 from cnp_core.plugins import PluginHost, registry
 
 FORMS = ("pth", "zip-tar", "folder", "tar", "safetensors")
@@ -33,6 +34,7 @@ def _save_zip(obj: object, out: Path, archive_name: str) -> None:
             staged.replace(target)
 
 
+@checked_arguments
 def write_checkpoint(
     state: Mapping[str, torch.Tensor],
     out: str | Path,
@@ -55,7 +57,7 @@ def write_checkpoint(
     tensors = {k: v.detach().cpu().contiguous() for k, v in state.items()}
     if key_style is not None:
         adapter = registry("key adapter", host).get(key_style)
-        if not callable(getattr(adapter, "inverse", None)):
+        if not isinstance(adapter, InvertibleKeyAdapter):
             raise CnpError(f"key adapter {key_style!r} cannot write its key style (it has no inverse)")
         tensors = adapter.inverse(tensors)
     archive = f"snapshot_{epoch}.pth"

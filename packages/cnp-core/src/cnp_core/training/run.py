@@ -7,11 +7,12 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cnp_core.errors import ParameterError
+from cnp_core.errors import ParameterError, checked_arguments
 from cnp_core.training.recipe import TrainConfig
 from cnp_core.variants import Variant
 
 
+@checked_arguments
 def train_model(
     variant: str | Variant,
     data_dir: str | Path,

@@ -113,6 +113,7 @@ class RaisingResults:
         registrar.register("h36m-broken", _h36m_like(result_files=_broken_results))
 
 
+@pytest.mark.slow  # a whole evaluation
 def test_a_raising_result_files_is_one_line_naming_the_plugin(h36m_dir: Path, xs_weights: Path, tmp_path: Path) -> None:
     previous = set_host(build_host([("raising-plugin", RaisingResults())]))
     try:
@@ -157,6 +158,7 @@ def test_a_zero_classifier_is_scored_not_a_crash(tmp_path: Path) -> None:
     assert all(np.isfinite(m["total"]) for m in record["metrics"].values())
 
 
+@pytest.mark.slow  # a whole evaluation
 def test_three_same_named_checkpoints_get_three_run_folders(tmp_path: Path) -> None:
     folder = tmp_path / "d"
     folder.mkdir()
@@ -220,6 +222,7 @@ class StrictPlugin:
         registrar.register("strict-mpjpe", StrictEvaluator())
 
 
+@pytest.mark.slow  # a whole evaluation
 def test_with_exclude_an_evaluator_receives_only_actions_with_rows(h36m_dir: Path, xs_weights: Path, tmp_path: Path) -> None:
     previous = set_host(build_host([("strict-plugin", StrictPlugin())]))
     try:

@@ -6,6 +6,7 @@ import pickle
 from pathlib import Path
 from typing import Any
 
+import pytest
 from torch import nn
 
 from cnp_core import DatasetInfo, PaperNumbers, Variant, freeze_config, hookimpl
@@ -81,3 +82,45 @@ def test_the_checks_catch_a_broken_plugin(tmp_path: Path) -> None:
     ]
     formats = check_formats(tmp_path, host)
     assert formats and all("'unsafe' (plugin 'broken') ran code" in p for p in formats)
+
+
+def test_front_doors_name_the_wrong_argument_and_list_the_valid_ones(tmp_path: Path) -> None:
+    import cnp_core
+    from cnp_core import ParameterError
+    from cnp_core.testing import check_variants
+
+    with pytest.raises(
+        ParameterError, match=r"output: is not a parameter of evaluate\(\); its parameters: variant, .*output_dir"
+    ):
+        cnp_core.evaluate("XS", [], tmp_path, dataset="h36m", output=tmp_path)  # type: ignore[call-arg]
+    with pytest.raises(ParameterError, match=r"config: is not a parameter of build_model\(\); its parameters: variant, host"):
+        cnp_core.build_model("XS", config=1)  # type: ignore[call-arg]
+    with pytest.raises(ParameterError, match="missing a required argument"):
+        cnp_core.load_model()  # type: ignore[call-arg]
+    # the testing helpers take names (or a host): an unknown name lists the registered ones
+    assert check_variants(["XS"]) == [] and check_variants("XS") == []
+    with pytest.raises(cnp_core.UnknownNameError, match=r"unknown variant 'S-17j'.*Known variants: "):
+        check_variants(["S-17j"])
+
+
+def test_check_metrics_catches_a_metric_that_computes_the_wrong_shape() -> None:
+    import numpy as np
+
+    from cnp_core import hookimpl
+    from cnp_core.metrics import Metric
+    from cnp_core.plugins import build_host
+    from cnp_core.testing import check_datasets, check_metrics
+
+    class Metrics:
+        @hookimpl
+        def cnp_register_metrics(self, registrar: object) -> None:
+            good = Metric("pck50", "3DPCK@50", "%", True, "pck at 50 mm", compute=lambda p: 100.0 * (p.errors < 50))
+            flat = Metric("flat", "flat", "mm", False, "a (N,) array", compute=lambda p: np.zeros(len(p.pred)))
+            registrar.register("pck50", good)  # type: ignore[attr-defined]
+            registrar.register("flat", flat)  # type: ignore[attr-defined]
+
+    host = build_host([("metrics-plugin", Metrics())])
+    assert check_metrics(["pck50"], host=host) == []
+    (problem,) = check_metrics(host=host)
+    assert "metric 'flat' (plugin 'metrics-plugin')" in problem and "expected (3, 4) or (3, 1)" in problem
+    assert check_datasets(host=host) == []

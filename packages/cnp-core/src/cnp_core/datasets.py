@@ -14,7 +14,9 @@ from cnp_core.errors import CnpError, ParameterError, PluginError
 
 @dataclass(frozen=True)
 class DatasetOption:
-    """One setting a dataset accepts when it builds a split (``cnp eval --NAME VALUE``).
+    """One setting a dataset accepts when it builds a split (``cnp eval --NAME VALUE``; the library's
+    ``evaluate(..., options={NAME: value})``). A name that is also a parameter of ``cnp eval`` or
+    ``cnp train`` (``variant``, ``lr``, ``patch_cache``, ...) is not offered on the command line.
 
     ``choices`` lists the allowed values (empty: any value ``type`` accepts); ``type`` turns a
     command-line string into a value (``int``, ``str``, ``pathlib.Path``); ``tag`` prefixes the value
@@ -259,14 +261,25 @@ class SplitOptions:
 
 @dataclass(frozen=True)
 class EvalSplit:
-    """Columns of one test split, aligned by sample index.
+    """What a dataset's ``load_split(data_dir, options)`` returns: one test split, columns aligned
+    by sample index (N samples, J joints). Camera space is millimetres, x right, y down, z forward.
 
-    ``bboxes`` are the [x, y, w, h] boxes that are cropped and used to map predictions back;
-    ``root_cam`` is the root position whose depth places the prediction (ground truth or an estimate);
-    ``joint_cam`` the ground truth in camera millimetres (root not yet subtracted);
-    ``estimated_root``: whether ``root_cam`` is an estimate (then camera-space metrics are reported);
-    ``sample_columns``: per-sample labels written to each run's ``samples.npz`` (e.g. ``subject``,
-    ``camera``); a ``sequence`` column names what ``exclude`` patterns match (``S9_Greeting_1``).
+    - ``name``: shown in records; ``image_ids``: (N,) integer ids (the pairing key of ``cnp compare``);
+    - ``image_paths``: (N) image files (absolute, or relative to the working directory);
+    - ``bboxes``: (N, 4) float [x, y, w, h] pixels: the crop the network sees and the box
+      predictions are mapped back through (aspect ratio that of ``input_shape``);
+    - ``root_cam``: (N, 3) camera mm: the root position whose depth places the prediction
+      (ground truth, or an estimate such as RootNet's);
+    - ``joint_cam``: (N, J, 3) camera mm ground truth, root not subtracted;
+    - ``focal`` / ``center``: (N, 2) pixels: the pinhole camera of each image;
+    - ``actions``: (N,) int indices into ``action_names`` (per-action tables);
+    - ``joint_names`` / ``flip_pairs`` / ``root_index``: as the dataset's :class:`DatasetInfo` declares;
+    - ``eval_joints``: the K joint indices scored (aligned metrics fit on all J first);
+    - ``bbox_3d_depth_mm``: the depth range the depth bins span (2000: +-1 m about the root);
+    - ``estimated_root``: whether ``root_cam`` is an estimate (then camera-space metrics are reported);
+    - ``sample_columns``: per-sample labels written to each run's ``samples.npz`` (e.g. ``subject``,
+      ``camera``); a ``sequence`` column names what ``exclude`` patterns match (``S9_Greeting_1``);
+    - ``meta``: JSON-ready facts; ``meta["summary"]`` is stored as the record's ``split``.
     """
 
     name: str

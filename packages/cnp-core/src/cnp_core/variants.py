@@ -28,9 +28,18 @@ class PaperNumbers:
 
 @dataclass(frozen=True)
 class Variant:
-    """Every number that defines a model variant, in one place.
+    """Every number that defines a model variant, in one place (registered with ``cnp_register_variants``).
 
-    ``output_shape`` is (H, W) of the heatmap grid; ``depth_dim`` its number of depth bins.
+    - ``name``: how users pick it (``--variant``; case-insensitive);
+    - ``backbone`` / ``head``: registered factory names (stock: ``convnext-bn`` taking ``depths``
+      and ``dims``; ``deconv-2up`` / ``deconv-3up`` taking ``channels``);
+    - ``backbone_config`` / ``head_config``: their keyword arguments, frozen with :func:`freeze_config`
+      (published S: depths (3, 3, 9, 3), dims (48, 96, 192, 384), deconv-2up with 256 channels);
+    - ``depth_dim``: depth bins of the heatmap volume; ``output_shape``: (H_out, W_out) of its grid;
+      both must be what the head produces;
+    - ``input_shape``: (H, W) of the network's input patch in pixels;
+    - ``joint_num``: joints predicted, equal to the joints of every dataset it is evaluated on;
+    - ``paper``: published size figures (:class:`PaperNumbers`); ``description``: one line for listings.
     """
 
     name: str

@@ -18,7 +18,15 @@ _EPOCH_IN_NAME = re.compile(r"snapshot_(\d+)")
 
 @dataclass
 class RawCheckpoint:
-    """A state dict as stored in a file (keys not yet adapted), with its epoch and format name."""
+    """What a checkpoint format's ``read(path)`` returns: the tensors as stored in the file.
+
+    - ``state_dict``: {key: tensor} with the file's own keys (registered key adapters rename them
+      afterwards, e.g. the ``module.`` prefix of DataParallel); float tensors, on any device;
+    - ``format``: the registered name of the format that read it;
+    - ``path``: the file, as a string;
+    - ``epoch``: the training epoch if the file says (or its name has ``snapshot_N``), else None;
+    - ``meta``: anything else worth showing in ``cnp inspect`` (JSON-ready values).
+    """
 
     state_dict: dict[str, torch.Tensor]
     format: str

@@ -2,7 +2,7 @@
 
 >>> from cnp_core import evaluate
 >>> (run,) = evaluate("M", ["model.tar"], "data/set", dataset="my-set", options={"protocol": 1})
->>> run.total_mm, run.total_ci95_mm, run.metrics["p_mpjpe"]["total"]
+>>> run.total, run.unit, run.total_ci95, run.metrics["p_mpjpe"]["total"]
 """
 
 from __future__ import annotations
@@ -12,15 +12,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cnp_core.errors import checked_arguments
+from cnp_core.errors import CnpError, checked_arguments
 from cnp_core.variants import Variant
 
 
 @dataclass(frozen=True)
 class RunRecord:
-    """One finished run: the headline, every metric, and where its files are.
+    """One finished run: the headline with its declaration, every metric, and where its files are.
 
-    ``record`` is the whole ``metrics.json`` document (environment, configuration hash, ...).
+    - ``metric`` (label), ``metric_name``, ``unit`` (``mm``, ``%``, ``ratio`` or ``""``) and
+      ``higher_is_better``: what the headline is;
+    - ``total`` (frame-wise mean), ``total_ci95``, ``action_mean``, ``per_action``, ``per_joint``:
+      its values in that unit; ``total_mm`` and the other ``*_mm`` names of earlier versions are
+      readable for millimetre headlines (a :class:`cnp_core.CnpError` otherwise);
+    - ``metrics``: every metric's summary, each with its declaration (``metrics.json`` ``metrics``);
+    - ``record``: the whole ``metrics.json`` document (environment, configuration hash, ...).
     """
 
     variant: str
@@ -29,12 +35,15 @@ class RunRecord:
     dataset: str
     options: Mapping[str, Any]
     metric: str
+    metric_name: str
+    unit: str
+    higher_is_better: bool
     alignment: str
-    total_mm: float
-    total_ci95_mm: tuple[float, float] | None
-    action_mean_mm: float | None
-    per_action_mm: Mapping[str, float | None]
-    per_joint_mm: Mapping[str, float]
+    total: float
+    total_ci95: tuple[float, float] | None
+    action_mean: float | None
+    per_action: Mapping[str, float | None]
+    per_joint: Mapping[str, float]
     num_samples: int
     metrics: Mapping[str, Mapping[str, Any]]
     run_dir: Path
@@ -43,27 +52,60 @@ class RunRecord:
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> RunRecord:
-        """The typed view of a ``metrics.json`` document (as :func:`evaluate_checkpoints` returns it)."""
-        ci = record.get("total_ci95_mm")
+        """The typed view of a ``metrics.json`` document (as :func:`evaluate_checkpoints` returns it;
+        records of earlier versions read as millimetres, lower is better)."""
+        from cnp_core.comparison import Headline
+
+        h = Headline.of(dict(record))
         return cls(
             variant=str(record["variant"]),
             checkpoint=Path(record["checkpoint"]),
             epoch=record.get("epoch"),
             dataset=str(record["dataset"]),
             options={k: record.get(k) for k in record.get("dataset_options", ())},
-            metric=str(record["metric"]),
+            metric=h.label,
+            metric_name=h.name,
+            unit=h.unit,
+            higher_is_better=h.higher_is_better,
             alignment=str(record["alignment"]),
-            total_mm=float(record["total_mm"]),
-            total_ci95_mm=(float(ci[0]), float(ci[1])) if ci else None,
-            action_mean_mm=record.get("action_mean_mm"),
-            per_action_mm=dict(record["per_action_mm"]),
-            per_joint_mm=dict(record.get("per_joint_mm") or {}),
+            total=h.total,
+            total_ci95=h.total_ci95,
+            action_mean=h.action_mean,
+            per_action=h.per_action,
+            per_joint=h.per_joint,
             num_samples=int(record["num_samples"]),
             metrics=dict(record.get("metrics") or {}),
             run_dir=Path(record["run_dir"]),
             resumed=bool(record.get("resumed", False)),
             record=dict(record),
         )
+
+    def _millimetres(self, value: Any, name: str) -> Any:
+        if self.unit != "mm":
+            raise CnpError(
+                f"{name}: this run's headline ({self.metric}) is in {self.unit or 'no unit'}, not mm; read {name[:-3]}"
+            )
+        return value
+
+    @property
+    def total_mm(self) -> float:
+        return float(self._millimetres(self.total, "total_mm"))
+
+    @property
+    def total_ci95_mm(self) -> tuple[float, float] | None:
+        return self._millimetres(self.total_ci95, "total_ci95_mm")  # type: ignore[no-any-return]
+
+    @property
+    def action_mean_mm(self) -> float | None:
+        return self._millimetres(self.action_mean, "action_mean_mm")  # type: ignore[no-any-return]
+
+    @property
+    def per_action_mm(self) -> Mapping[str, float | None]:
+        return self._millimetres(self.per_action, "per_action_mm")  # type: ignore[no-any-return]
+
+    @property
+    def per_joint_mm(self) -> Mapping[str, float]:
+        return self._millimetres(self.per_joint, "per_joint_mm")  # type: ignore[no-any-return]
 
 
 @checked_arguments

@@ -53,7 +53,10 @@ def published_results(variant: str) -> list[dict[str, Any]]:
             if p.variant == variant:
                 metric = info.metric_names[p.setting]
                 setting = {info.headline_option: p.setting} if info.headline_option else {}
-                rows.append({"dataset": entry.name, "setting": setting, "metric": metric, "mm": p.mm, "source": p.source})
+                name = info.headline_metrics.get(p.setting)
+                unit = get_host().registry("metric").get(name).unit if name else "mm"
+                row = {"dataset": entry.name, "setting": setting, "metric": metric, "value": p.value, "unit": unit}
+                rows.append({**row, **({"mm": p.value} if unit == "mm" else {}), "source": p.source})
     return rows
 
 
@@ -66,7 +69,10 @@ def variant_rows() -> list[dict[str, Any]]:
 
 def _published(rows: list[dict[str, Any]]) -> str:
     """``h36m protocol 2 MPJPE 51.05; ...``, or ``-``."""
-    words = [" ".join([r["dataset"], *(f"{k} {v}" for k, v in r["setting"].items()), r["metric"], str(r["mm"])]) for r in rows]
+    words = [
+        " ".join([r["dataset"], *(f"{k} {v}" for k, v in r["setting"].items()), r["metric"], f"{r['value']} {r['unit']}".strip()])
+        for r in rows
+    ]
     return "; ".join(words) or "-"
 
 
@@ -96,7 +102,7 @@ def variants_command(
         "depth",
         "params",
         "GMACs",
-        "published (mm)",
+        "published",
         "plugin",
     ):
         table.add_column(col)

@@ -41,25 +41,57 @@ def process_bbox(bbox: Sequence[float] | np.ndarray, width: int, height: int, as
     return box
 
 
-def patch_transform(bbox: Sequence[float], input_shape: tuple[int, int] = (256, 256), inv: bool = False) -> np.ndarray:
-    """2x3 affine taking the box centre to the patch centre and the box size onto the patch (no rotation)."""
-    c_x = float(bbox[0] + 0.5 * bbox[2])
-    c_y = float(bbox[1] + 0.5 * bbox[3])
-    src_w, src_h = float(bbox[2]), float(bbox[3])
-    dst_h, dst_w = input_shape
-    src_center = np.array([c_x, c_y], dtype=np.float32)
+def _rotate_f32(x: np.float32, y: np.float32, radians: float) -> np.ndarray:
+    """(x, y) rotated by ``radians``: float64 products of float32 inputs, rounded to float32 (as the reference)."""
+    sin, cos = np.sin(radians), np.cos(radians)
+    return np.array([x * cos - y * sin, x * sin + y * cos], dtype=np.float32)
+
+
+def affine_transform(
+    center: tuple[float, float],
+    size: tuple[float, float],
+    input_shape: tuple[int, int] = (256, 256),
+    *,
+    scale: float = 1.0,
+    rotation_deg: float = 0.0,
+    inv: bool = False,
+) -> np.ndarray:
+    """2x3 affine taking a box (``center`` (x, y) and ``size`` (w, h) in image pixels, scaled by
+    ``scale`` and rotated by ``rotation_deg`` about its centre) onto the (H, W) ``input_shape`` patch.
+
+    The one crop transform of evaluation and training, in the reference's own arithmetic
+    (``gen_trans_from_patch_cv``): the three points are float32, each direction vector rotated in
+    float64 and rounded to float32, and the points summed in float32. Rounding them once from
+    float64 instead changes the last bit of the matrix for some boxes, and so some patch pixels.
+    """
+    src_w, src_h = size[0] * scale, size[1] * scale
+    radians = np.pi * rotation_deg / 180
+    src_center = np.array(center, dtype=np.float32)
+    down = np.array([0, src_h * 0.5], dtype=np.float32)
+    right = np.array([src_w * 0.5, 0], dtype=np.float32)
     src = np.zeros((3, 2), dtype=np.float32)
     src[0, :] = src_center
-    src[1, :] = src_center + np.array([0, src_h * 0.5], dtype=np.float32)
-    src[2, :] = src_center + np.array([src_w * 0.5, 0], dtype=np.float32)
-    dst = np.zeros((3, 2), dtype=np.float32)
+    src[1, :] = src_center + _rotate_f32(down[0], down[1], radians)
+    src[2, :] = src_center + _rotate_f32(right[0], right[1], radians)
+    dst_h, dst_w = input_shape
     dst_center = np.array([dst_w * 0.5, dst_h * 0.5], dtype=np.float32)
+    dst = np.zeros((3, 2), dtype=np.float32)
     dst[0, :] = dst_center
     dst[1, :] = dst_center + np.array([0, dst_h * 0.5], dtype=np.float32)
     dst[2, :] = dst_center + np.array([dst_w * 0.5, 0], dtype=np.float32)
     if inv:
         src, dst = dst, src
     return np.asarray(cv2.getAffineTransform(src, dst))
+
+
+def box_center(bbox: Sequence[float] | np.ndarray) -> tuple[float, float]:
+    """The centre of [x, y, w, h], computed as the reference does (``float(x + 0.5 * w)``)."""
+    return float(bbox[0] + 0.5 * bbox[2]), float(bbox[1] + 0.5 * bbox[3])
+
+
+def patch_transform(bbox: Sequence[float], input_shape: tuple[int, int] = (256, 256), inv: bool = False) -> np.ndarray:
+    """2x3 affine taking the box centre to the patch centre and the box size onto the patch (no rotation)."""
+    return affine_transform(box_center(bbox), (float(bbox[2]), float(bbox[3])), input_shape, inv=inv)
 
 
 def crop_patch_u8(image_bgr: np.ndarray, bbox: Sequence[float], input_shape: tuple[int, int] = (256, 256)) -> np.ndarray:

@@ -98,7 +98,8 @@ def synth_mpii_command(
 @app.command("check")
 @user_errors
 def check_command(
-    data_dir: Annotated[Path, typer.Argument(help="Human3.6M folder.")],
+    data_dir: Annotated[Path, typer.Argument(help="Human3.6M folder (or MPII folder with --dataset mpii).")],
+    dataset: Annotated[str, typer.Option(help="h36m (test split) or mpii (training set).")] = "h36m",
     protocol: Annotated[int, typer.Option(help="Protocol whose test split to check (1 or 2).")] = 2,
     bbox: Annotated[str, typer.Option(help="gt or rootnet (also checks the RootNet file).")] = "gt",
     bbox_root: Annotated[Path | None, typer.Option(help="RootNet file to check instead of the default.")] = None,
@@ -106,15 +107,27 @@ def check_command(
 ) -> None:
     """Validate a folder for `cnp eval`; list exactly what is missing or malformed (exit 1 if anything)."""
     from cnp_core.datasets import SplitOptions
+    from cnp_core.errors import ParameterError
     from cnp_h36m.check import check_folder
     from cnp_h36m.options import h36m_options
 
-    settings = h36m_options(SplitOptions.of({"protocol": protocol, "bbox": bbox, "bbox_root": bbox_root}))
-    problems = check_folder(data_dir, settings)
+    notes: list[str] = []
+    if dataset == "mpii":
+        from cnp_h36m.mpii import check_mpii
+
+        problems, notes = check_mpii(data_dir)
+    elif dataset == "h36m":
+        settings = h36m_options(SplitOptions.of({"protocol": protocol, "bbox": bbox, "bbox_root": bbox_root}))
+        problems = check_folder(data_dir, settings)
+    else:
+        raise ParameterError("dataset", dataset, "choose h36m or mpii")
     if json_out:
-        print_json({"data_dir": str(data_dir), "ok": not problems, "problems": problems})
+        print_json({"data_dir": str(data_dir), "dataset": dataset, "ok": not problems, "problems": problems, "notes": notes})
     elif not problems:
-        out.print(f"{data_dir}: OK for Protocol {protocol} with {bbox} boxes")
+        for note in notes:
+            err.print(note)
+        what = "training with cnp train" if dataset == "mpii" else f"Protocol {protocol} with {bbox} boxes"
+        out.print(f"{data_dir}: OK for {what}")
     else:
         for p in problems:
             err.print(f"- {p}")

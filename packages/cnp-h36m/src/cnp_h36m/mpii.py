@@ -1,7 +1,10 @@
 """MPII Human Pose as the official 2D training companion of Human3.6M (SPEC section 5).
 
-Layout (as the official code reads it): ``MPII/images/*.jpg`` and ``MPII/annotations/train.json``
-in COCO format (read with pycocotools), 16 joints per annotation. Joints are mapped by name onto
+Layout (as the official code reads it): ``MPII/annotations/train.json`` in COCO format (read with
+pycocotools), 16 joints per annotation, each image at ``MPII/<file_name>`` (the official release's
+file names start with ``images/``). Where every image is missing there but present at
+``MPII/images/<file_name>`` (file names without the folder, as cnp's earlier versions read them),
+that layout is used instead; ``cnp data check --dataset mpii`` says which. Joints are mapped by name onto
 the 18 Human3.6M joints (Torso and Nose, which MPII lacks, get visibility 0); there is no depth.
 """
 
@@ -56,8 +59,9 @@ def load_train(data_dir: Path, options: SplitOptions) -> TrainSplit:
     except (ValueError, KeyError, TypeError) as exc:
         raise DataError(f"{path} is not a COCO-format annotation file ({type(exc).__name__}: {exc})") from None
     aspect = options.input_shape[1] / options.input_shape[0]
+    root, _ = image_root(Path(data_dir), [str(img.get("file_name", "")) for img in db.imgs.values()])
     paths, boxes, joints, visible = [], [], [], []
-    for aid in sorted(db.anns):
+    for aid in db.anns:  # file order, as the official loader
         ann: dict[str, Any] = db.anns[aid]
         if int(ann.get("num_keypoints", 0)) == 0:
             continue
@@ -73,7 +77,7 @@ def load_train(data_dir: Path, options: SplitOptions) -> TrainSplit:
         vis = np.zeros(len(C.JOINT_NAMES), dtype=np.float32)
         mapped[list(TO_H36M), :2] = keypoints[:, :2]
         vis[list(TO_H36M)] = (keypoints[:, 2] > 0).astype(np.float32)
-        paths.append(str(Path(data_dir) / "images" / img["file_name"]))
+        paths.append(str(root / img["file_name"]))
         boxes.append(box)
         joints.append(mapped)
         visible.append(vis)
@@ -90,6 +94,40 @@ def load_train(data_dir: Path, options: SplitOptions) -> TrainSplit:
         flip_pairs=C.FLIP_PAIRS,
         bbox_3d_depth_mm=C.BBOX_3D_DEPTH_MM,
     )
+
+
+def image_root(data_dir: Path, file_names: list[str], sample: int = 64) -> tuple[Path, str]:
+    """The folder the annotations' file names are relative to, and which layout that is: the
+    official ``data_dir`` itself, or ``data_dir/images`` where (on a sample of the first file
+    names) no image is where the official loader looks and every one is there."""
+    names = [n for n in file_names[:sample] if n]
+    official = [(data_dir / n).is_file() for n in names]
+    legacy = [(data_dir / "images" / n).is_file() for n in names]
+    if names and not any(official) and all(legacy):
+        return data_dir / "images", f"{data_dir}/images/<file_name> (file names without images/; not the official layout)"
+    return data_dir, f"{data_dir}/<file_name> (the official layout)"
+
+
+def check_mpii(data_dir: Path, max_listed: int = 20) -> tuple[list[str], list[str]]:
+    """(problems, notes) of an MPII folder for ``cnp train --dataset mpii`` / ``--mix mpii=``."""
+    from cnp_core.datasets import SplitOptions
+
+    path = Path(data_dir) / ANNOTATIONS
+    if not path.is_file():
+        return [f"missing MPII annotation file {path}"], []
+    try:
+        split = load_train(Path(data_dir), SplitOptions())
+    except DataError as exc:
+        return [str(exc)], []
+    from pycocotools.coco import COCO
+
+    db = _quiet(COCO, str(path))
+    _, layout = image_root(Path(data_dir), [str(img.get("file_name", "")) for img in db.imgs.values()])
+    missing = sorted({p for p in split.image_paths if not Path(p).is_file()})
+    problems = [f"missing image: {p}" for p in missing[:max_listed]]
+    if len(missing) > max_listed:
+        problems.append(f"... and {len(missing) - max_listed} more missing images")
+    return problems, [f"images read from {layout}", f"{len(split)} training samples"]
 
 
 def _quiet(factory: Any, *args: Any) -> Any:
@@ -145,7 +183,7 @@ def write_synthetic(out: Path, h36m_dir: Path, protocol: int = 2) -> dict[str, i
         keypoints[:, :2] = split.joints[i, list(TO_H36M), :2]
         keypoints[:, 2] = 1
         x, y, w, h = (float(v) for v in split.bboxes[i])
-        images.append({"id": i, "file_name": name, "width": width, "height": height})
+        images.append({"id": i, "file_name": f"images/{name}", "width": width, "height": height})  # the official layout
         annotations.append(
             {
                 "id": i,
@@ -163,4 +201,4 @@ def write_synthetic(out: Path, h36m_dir: Path, protocol: int = 2) -> dict[str, i
     return {"images": len(images), "annotations": len(annotations)}
 
 
-__all__ = ["FLIP_PAIRS", "JOINT_NAMES", "MPII", "TO_H36M", "load_train", "write_synthetic"]
+__all__ = ["FLIP_PAIRS", "JOINT_NAMES", "MPII", "TO_H36M", "check_mpii", "image_root", "load_train", "write_synthetic"]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from cnp_core.patches import normalize
+from cnp_core.patches import affine_transform, box_center, normalize
 
 
 @dataclass(frozen=True)
@@ -34,26 +34,23 @@ def draw_augmentation(rng: np.random.Generator) -> Augmentation:
     return Augmentation(scale, rotation, flip, color, occlude)  # type: ignore[arg-type]
 
 
-def _rotate(point: tuple[float, float], radians: float) -> np.ndarray:
-    x, y = point
-    return np.array([x * math.cos(radians) - y * math.sin(radians), x * math.sin(radians) + y * math.cos(radians)])
-
-
 def patch_affine(
-    bbox: Sequence[float] | np.ndarray, scale: float, rotation_deg: float, input_shape: tuple[int, int]
+    bbox: Sequence[float] | np.ndarray,
+    scale: float,
+    rotation_deg: float,
+    input_shape: tuple[int, int],
+    flip_width: int | None = None,
 ) -> np.ndarray:
     """2x3 affine taking the box (scaled by ``scale``, rotated by ``rotation_deg`` about its centre)
-    onto the patch; with scale 1 and no rotation it is the evaluation's transform."""
-    x, y, w, h = (float(v) for v in bbox)
-    center = np.array([x + 0.5 * w, y + 0.5 * h])
-    radians = math.radians(rotation_deg)
-    down, right = _rotate((0.0, h * scale * 0.5), radians), _rotate((w * scale * 0.5, 0.0), radians)
-    dst_h, dst_w = input_shape
-    dst_center = np.array([dst_w * 0.5, dst_h * 0.5])
-    src = np.stack([center, center + down, center + right]).astype(np.float32)
-    dst_down, dst_right = np.array([0.0, dst_h * 0.5]), np.array([dst_w * 0.5, 0.0])
-    dst = np.stack([dst_center, dst_center + dst_down, dst_center + dst_right]).astype(np.float32)
-    return np.asarray(cv2.getAffineTransform(src, dst))
+    onto the patch; with ``flip_width`` (the image width) the box's centre x is mirrored first
+    (``W - x - 1``), for the horizontally flipped image. The evaluation's transform
+    (:func:`cnp_core.patches.affine_transform`) in the reference's arithmetic: scale 1 and no
+    rotation give the evaluation's matrix bit for bit."""
+    c_x, c_y = box_center(bbox)
+    if flip_width is not None:
+        c_x = flip_width - c_x - 1
+    size = (float(bbox[2]), float(bbox[3]))
+    return affine_transform((c_x, c_y), size, input_shape, scale=scale, rotation_deg=rotation_deg)
 
 
 def _occlude(image: np.ndarray, bbox: Sequence[float] | np.ndarray, rng: np.random.Generator, tries: int = 100) -> None:
@@ -98,15 +95,15 @@ def make_sample(
     vis = np.asarray(visible, dtype=np.float32).copy()
     if augmentation.occlude:
         _occlude(image, box, rng)
+    flip_width = None
     if augmentation.flip:
-        width = image.shape[1]
+        flip_width = image.shape[1]
         image = image[:, ::-1, :]
-        box[0] = width - box[0] - box[2] - 1  # the flipped box: its centre x -> W - x - 1
-        coords[:, 0] = width - coords[:, 0] - 1
+        coords[:, 0] = flip_width - coords[:, 0] - 1
         for a, b in flip_pairs:
             coords[[a, b]] = coords[[b, a]]
             vis[[a, b]] = vis[[b, a]]
-    trans = patch_affine(box, augmentation.scale, augmentation.rotation_deg, input_shape)
+    trans = patch_affine(box, augmentation.scale, augmentation.rotation_deg, input_shape, flip_width)
     patch = cv2.warpAffine(np.ascontiguousarray(image), trans, (int(input_shape[1]), int(input_shape[0])), flags=cv2.INTER_LINEAR)
     rgb = patch[:, :, ::-1].astype(np.float32)
     if augmentation.color != (1.0, 1.0, 1.0):

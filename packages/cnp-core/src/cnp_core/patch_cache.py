@@ -130,7 +130,9 @@ class PatchCache:
         root = Path(self.config.folder)
         if not root.is_dir():
             return
-        entries = sorted((p for p in root.iterdir() if p.is_dir() and p != self.folder), key=lambda p: p.stat().st_mtime)
+        # only entries this cache wrote (their meta.json): a folder of the user's there is never removed
+        ours = (p for p in root.iterdir() if p.is_dir() and p != self.folder and (p / META).is_file())
+        entries = sorted(ours, key=lambda p: p.stat().st_mtime)
         total = sum(disk_bytes(p) for p in entries)
         while entries and total + self.nbytes > self.config.limit_bytes:
             oldest = entries.pop(0)

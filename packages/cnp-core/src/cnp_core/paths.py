@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 from typing import Any
@@ -39,17 +40,64 @@ def cache_report(root: Path | None = None) -> dict[str, dict[str, Any]]:
     }
 
 
-def clear_cache(root: Path | None = None, parts: tuple[str, ...] = tuple(CACHE_PARTS)) -> int:
-    """Remove ``parts`` of the cache folder (only what cnp keeps there); returns the bytes freed."""
+def _written_by_cnp(part: str, entry: Path) -> bool:
+    """Whether ``entry`` (a child of the cache part ``part``) is something cnp wrote there, by the
+    files each writer leaves: a patch-cache entry's meta.json, a split's split.json + arrays.npz,
+    the demo's complete.json, a demo checkpoint's ConvNeXtPose_*.tar, cnp's variant_sizes.json."""
+    if part == "patches":
+        return entry.is_dir() and (entry / "meta.json").is_file()
+    if part == "splits":
+        return entry.is_dir() and (entry / "split.json").is_file() and (entry / "arrays.npz").is_file()
+    if part == "demo":
+        if entry.name == "checkpoints" and entry.is_dir():
+            return True  # its files are judged one by one (see clear_cache)
+        return entry.is_dir() and (entry / "complete.json").is_file()
+    return False
+
+
+def clear_cache(root: Path | None = None, parts: tuple[str, ...] = tuple(CACHE_PARTS)) -> tuple[int, list[str]]:
+    """Remove from ``parts`` of the cache folder only the entries cnp wrote (a folder of the user's
+    that happens to sit there is never touched); returns the bytes freed and what was left, and why."""
+    import json
     import shutil
 
     root = root or default_cache_dir()
     freed = 0
+    left: list[str] = []
     for name in parts:
         path = root / name
-        freed += disk_bytes(path)
-        if path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
-        elif path.exists():
-            path.unlink()
-    return freed
+        if name == "variant_sizes.json":
+            if path.is_file():
+                try:
+                    ours = isinstance(json.loads(path.read_text()), dict)
+                except (OSError, ValueError):
+                    ours = False
+                if ours:
+                    freed += disk_bytes(path)
+                    path.unlink()
+                else:
+                    left.append(f"{path} (not a file cnp wrote)")
+            continue
+        if not path.is_dir():
+            if path.exists():
+                left.append(f"{path} (not a folder cnp wrote)")
+            continue
+        for entry in sorted(path.iterdir()):
+            if not _written_by_cnp(name, entry):
+                left.append(f"{entry} (not written by cnp)")
+                continue
+            if name == "demo" and entry.name == "checkpoints":
+                for f in sorted(entry.iterdir()):
+                    if f.is_file() and f.name.startswith("ConvNeXtPose_") and f.name.endswith(".tar"):
+                        freed += disk_bytes(f)
+                        f.unlink()
+                    else:
+                        left.append(f"{f} (not written by cnp)")
+                with contextlib.suppress(OSError):
+                    entry.rmdir()
+                continue
+            freed += disk_bytes(entry)
+            shutil.rmtree(entry, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            path.rmdir()  # only when nothing else is left in it
+    return freed, left

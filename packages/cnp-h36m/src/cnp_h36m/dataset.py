@@ -70,6 +70,8 @@ class Human36M:
             if not f.is_file():
                 what = "RootNet bbox_root file" if f.suffix == ".json" and "bbox_root" in f.name else "annotation file"
                 raise DataError(f"missing {what}: {f}; check --data-dir (expected the parsed Human3.6M layout)")
+        data_dir = data_dir.resolve()  # image paths are absolute: a cached split reads the same files from any directory
+        files = [f.resolve() for f in files]
         folder = None if cache_dir is None else cache_dir / "splits" / cache_key(data_dir, settings, files)
         if folder is not None:
             cached = load_cached(folder)
@@ -100,7 +102,7 @@ def load_train(data_dir: Path, options: SplitOptions) -> Any:
                     f"missing training annotation file {f}; Protocol {settings.protocol} trains on subjects "
                     f"{', '.join(map(str, C.TRAIN_SUBJECTS[settings.protocol]))} (`cnp data synth --train` writes them)"
                 )
-    return build_train_split(data_dir, settings)
+    return build_train_split(data_dir.resolve(), settings)
 
 
 def write_demo(folder: Path) -> None:

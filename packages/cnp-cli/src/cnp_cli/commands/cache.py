@@ -26,8 +26,10 @@ def cache_command(
         unknown = [p for p in parts if p not in CACHE_PARTS]
         if unknown:
             raise ParameterError("clear", unknown[0], f"choose {', '.join(CACHE_PARTS)} or all")
-        freed = clear_cache(parts=parts)
+        freed, left = clear_cache(parts=parts)
         err.print(f"freed {freed / 1e9:.2f} GB ({', '.join(parts)})")
+        for line in left:
+            err.print(f"[yellow]kept:[/] {line}")
     report = cache_report()
     if json_out:
         print_json(report)

@@ -22,10 +22,16 @@ def compare_command(
         bool, typer.Option("--allow-mixed", help="Compare runs of different settings (e.g. protocols) or metrics.")
     ] = False,
     json_out: Annotated[bool, typer.Option("--json", help="Print the comparison as one JSON document on stdout.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace a --plot file that cnp did not draw.")] = False,
 ) -> None:
     """Compare evaluation runs: totals, deltas to the baseline and the paper, and all 15 actions."""
     from cnp_core.comparison import compare_runs, load_run
 
+    if plot is not None:  # before any work: a file of the user's there is never replaced silently
+        from cnp_cli.plots import drawn_by_cnp
+        from cnp_core.atomic import claim_output
+
+        claim_output(plot, force=force, owned=drawn_by_cnp)
     comparison = compare_runs([load_run(r) for r in runs], baseline=baseline, allow_mixed=allow_mixed)
     if plot is not None:
         from cnp_cli.plots import comparison_plot

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from cnp_core.atomic import OutputError, atomic_path, make_dirs, write_json
+from cnp_core.atomic import OutputError, atomic_path, claim_output, make_dirs, write_json
 from cnp_core.errors import CnpError, DataError, ParameterError
 from cnp_core.model import PoseModel
 from cnp_core.patches import read_image
@@ -184,6 +184,24 @@ def _set_mode(model: PoseModel, freeze_backbone: bool) -> None:
         model.backbone.eval()  # frozen: BatchNorm keeps its running statistics
 
 
+def _our_config(path: Path) -> bool:
+    """A train_config.json that cnp train wrote (an object with its variant and config)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(data, dict) and isinstance(data.get("variant"), dict) and isinstance(data.get("config"), dict)
+
+
+def _our_log(path: Path) -> bool:
+    """A train_log.jsonl that cnp train wrote (every line a JSON object with an epoch)."""
+    try:
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return all(isinstance(r := json.loads(line), dict) and "epoch" in r for line in lines)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return False
+
+
 def _log_lines(folder: Path, up_to_epoch: int) -> list[str]:
     """The log of the epochs a resumed run keeps (those before the one it restarts)."""
     log = folder / LOG_FILE
@@ -253,6 +271,9 @@ def train(
         raise CnpError(f"--resume: no snapshot_N.pth.tar in {run.output_dir} to continue from")
     if not run.resume and latest_snapshot(run.output_dir) is not None:
         raise CnpError(f"{run.output_dir} already holds training snapshots; pass --resume to continue, or another --output")
+    if not run.resume and dist.is_main:  # a file of the user's named like ours is never overwritten
+        for name, owned in ((CONFIG_FILE, _our_config), (LOG_FILE, _our_log)):
+            claim_output(run.output_dir / name, owned=owned)
     if done is not None:
         state = load_snapshot(snapshot_path(run.output_dir, done))
         model.load_state_dict({k.removeprefix("module."): v for k, v in state["network"].items()})

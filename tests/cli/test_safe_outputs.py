@@ -1,0 +1,107 @@
+"""Second pass of "your files are safe": compare --plot, cache clearing and eviction, train's own
+files, and the split cache across working directories (issue "Nothing lost, nothing silently wrong")."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from cnp_cli.app import app
+
+runner = CliRunner()
+
+
+def test_compare_plot_never_replaces_a_users_file(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    run.mkdir()
+    record = {"variant": "XS", "dataset": "h36m", "metric": "MPJPE", "alignment": "none", "total_mm": 50.0, "per_action_mm": {}}
+    (run / "metrics.json").write_text(json.dumps(record))
+    holiday = tmp_path / "holiday.png"
+    holiday.write_bytes(b"\x89PNG my photo")
+    result = runner.invoke(app, ["compare", str(run), "--plot", str(holiday)])
+    assert result.exit_code == 1 and "pass --force" in result.stderr and holiday.read_bytes() == b"\x89PNG my photo"
+    thesis = tmp_path / "thesis.txt"
+    thesis.write_text("chapter 1")
+    assert runner.invoke(app, ["compare", str(run), "--plot", str(thesis)]).exit_code == 1 and thesis.read_text() == "chapter 1"
+    drawn = tmp_path / "cmp.png"
+    assert runner.invoke(app, ["compare", str(run), "--plot", str(drawn)]).exit_code == 0
+    assert runner.invoke(app, ["compare", str(run), "--plot", str(drawn)]).exit_code == 0  # cnp's own picture: replaced
+    assert runner.invoke(app, ["compare", str(run), "--plot", str(thesis), "--force"]).exit_code == 0
+
+
+def test_cache_clear_removes_only_what_cnp_wrote(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "cache"
+    monkeypatch.setenv("CNP_CACHE_DIR", str(root))
+    for part in ("demo", "patches", "splits"):
+        (root / part / "my_folder").mkdir(parents=True)
+        (root / part / "my_folder" / "notes.txt").write_text("mine")
+    ours = root / "patches" / ("a" * 24)
+    ours.mkdir()
+    (ours / "meta.json").write_text("{}")
+    (ours / "patches.npy").write_bytes(b"x" * 5000)
+    result = runner.invoke(app, ["cache", "--clear", "all"])
+    assert result.exit_code == 0, result.output
+    assert not ours.exists()
+    for part in ("demo", "patches", "splits"):
+        assert (root / part / "my_folder" / "notes.txt").read_text() == "mine"
+    assert "kept:" in result.stderr and "my_folder (not written by cnp)" in result.stderr
+
+
+def test_patch_cache_eviction_never_removes_a_users_folder(tmp_path: Path) -> None:
+    from cnp_core.patch_cache import PatchCache, PatchCacheConfig
+
+    folder = tmp_path / "patches"
+    mine = folder / "my_git_patches"
+    mine.mkdir(parents=True)
+    (mine / "0001.patch").write_text("diff")
+    os.utime(mine, (0, 0))  # the oldest thing there
+    config = PatchCacheConfig(folder=folder, limit_bytes=4 * 256 * 256 * 3)
+    for n in range(3):  # three entries, each filling the bound: each evicts the one before
+        cache = PatchCache(config, [f"{n}-{i}.jpg" for i in range(4)], np.zeros((4, 4)) + n, (256, 256))
+        cache.store(np.arange(4), np.zeros((4, 256, 256, 3), dtype=np.uint8))
+        cache.flush()
+    assert (mine / "0001.patch").read_text() == "diff"
+    assert len([p for p in folder.iterdir() if (p / "meta.json").is_file()]) == 1
+
+
+def test_train_never_overwrites_a_users_files_named_like_its_own(train_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "train_config.json").write_text("my notes")
+    args = [
+        "train",
+        "--variant",
+        "XS",
+        "--data-dir",
+        str(train_dir),
+        "--epochs",
+        "1",
+        "--warmup-epochs",
+        "0",
+        "--batch-size",
+        "4",
+        "--output",
+        str(out),
+    ]
+    result = runner.invoke(app, [*args, "--workers", "0"])
+    assert result.exit_code == 1 and "train_config.json already exists" in result.stderr, result.output
+    assert (out / "train_config.json").read_text() == "my notes" and not (out / "train_log.jsonl").exists()
+
+
+def test_a_cached_split_reads_the_same_images_from_any_directory(
+    h36m_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cnp_core.datasets import SplitOptions
+    from cnp_h36m.dataset import Human36M
+
+    options = SplitOptions.of({"protocol": 1}, cache_dir=tmp_path / "cache")
+    monkeypatch.chdir(h36m_dir.parent)
+    first = Human36M().load_split(Path(h36m_dir.name), options)
+    monkeypatch.chdir(tmp_path)
+    again = Human36M().load_split(h36m_dir, options)  # from the cache, another working directory
+    assert first.image_paths == again.image_paths and all(Path(p).is_absolute() and Path(p).is_file() for p in again.image_paths)

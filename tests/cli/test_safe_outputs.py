@@ -69,6 +69,7 @@ def test_patch_cache_eviction_never_removes_a_users_folder(tmp_path: Path) -> No
     assert len([p for p in folder.iterdir() if (p / "meta.json").is_file()]) == 1
 
 
+@pytest.mark.slow  # loads a training split and builds a model before refusing
 def test_train_never_overwrites_a_users_files_named_like_its_own(train_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
@@ -105,3 +106,30 @@ def test_a_cached_split_reads_the_same_images_from_any_directory(
     monkeypatch.chdir(tmp_path)
     again = Human36M().load_split(h36m_dir, options)  # from the cache, another working directory
     assert first.image_paths == again.image_paths and all(Path(p).is_absolute() and Path(p).is_file() for p in again.image_paths)
+
+
+def _train(train_dir: Path, out: Path, *extra: str) -> object:
+    args = ["train", "--variant", "XS", "--data-dir", str(train_dir), "--epochs", "1", "--warmup-epochs", "0"]
+    return runner.invoke(app, [*args, "--batch-size", "4", "--workers", "0", "--output", str(out), *extra])
+
+
+@pytest.mark.slow  # a training run
+def test_a_diverging_training_stops_at_that_step_and_saves_nothing(train_dir: Path, tmp_path: Path) -> None:
+    result = _train(train_dir, tmp_path / "out", "--lr", "1e6")
+    assert result.exit_code == 1, result.output  # type: ignore[attr-defined]
+    err = result.stderr  # type: ignore[attr-defined]
+    err = err[err.index("error: ") :]
+    assert err.count("\n") == 1 and "training diverged at epoch 0, step" in err and "--lr" in err, err
+    assert not list((tmp_path / "out").glob("snapshot_*"))
+    for line in (tmp_path / "out" / "train_log.jsonl").read_text().splitlines():
+        json.loads(line, parse_constant=lambda name: pytest.fail(f"bare {name} in the log"))
+
+
+@pytest.mark.slow  # two trainings
+def test_the_seed_reproduces_the_initial_weights(train_dir: Path, tmp_path: Path) -> None:
+    losses = []
+    for name in ("a", "b"):
+        assert _train(train_dir, tmp_path / name, "--deterministic", "--seed", "0").exit_code == 0  # type: ignore[attr-defined]
+        first = json.loads((tmp_path / name / "train_log.jsonl").read_text().splitlines()[0])
+        losses.append(first["loss"])
+    assert losses[0] == losses[1]

@@ -169,6 +169,7 @@ def _build(run: TrainRun) -> PoseModel:
     from cnp_core.model import build_model
 
     options = {"drop_path_rate": run.config.drop_path} if run.config.drop_path > 0 else None
+    torch.manual_seed(run.config.seed)  # from-scratch weights are a function of --seed
     model = build_model(run.variant, backbone_options=options)
     if run.init is not None:
         load_checkpoint(model, run.init)  # checked against the variant: a misfit is one clear error
@@ -182,6 +183,14 @@ def _set_mode(model: PoseModel, freeze_backbone: bool) -> None:
     model.train()
     if freeze_backbone:
         model.backbone.eval()  # frozen: BatchNorm keeps its running statistics
+
+
+def _diverged(epoch: int, step: int, what: str, config: TrainConfig) -> CnpError:
+    """Training stopped because it diverged: one line with where, and the setting to change."""
+    return CnpError(
+        f"training diverged at epoch {epoch}, step {step}: {what}; nothing of this epoch was saved. "
+        f"Lower the learning rate (lr {config.lr:g} now: --lr, or lr in the TOML) or check the data"
+    )
 
 
 def _our_config(path: Path) -> bool:
@@ -326,6 +335,12 @@ def train(
                 with torch.autocast("cuda", dtype=torch.float16, enabled=config.amp):
                     coords = forward(images.to(device))
                 loss = integral_l1_loss(coords.float(), target.to(device), visible.to(device), has_depth.to(device))
+                shown = loss.detach().clone()
+                if dist.active:  # every rank sees the same mean, so a divergence stops them all at once
+                    torch.distributed.all_reduce(shown)
+                    shown /= dist.world_size
+                if not bool(torch.isfinite(shown)):
+                    raise _diverged(epoch, epoch * iterations + itr, f"the loss is {float(shown)}", config)
                 optimizer.zero_grad(set_to_none=True)
                 if scaler is not None:
                     scaler.scale(loss).backward()
@@ -334,10 +349,6 @@ def train(
                 else:
                     loss.backward()
                     optimizer.step()
-                shown = loss.detach().clone()
-                if dist.active:
-                    torch.distributed.all_reduce(shown)
-                    shown /= dist.world_size
                 now = time.perf_counter()
                 record = {
                     "epoch": epoch,
@@ -350,7 +361,7 @@ def train(
                 tick = now
                 records.append(record)
                 if log is not None:
-                    log.write(json.dumps(record) + "\n")
+                    log.write(json.dumps(record, allow_nan=False) + "\n")
                     log.flush()
                 if writer is not None:
                     writer.add_scalar("train/loss", record["loss"], record["step"])
@@ -361,6 +372,11 @@ def train(
                     on_step(record)
             bar.close()
             path = snapshot_path(run.output_dir, epoch)
+            bad = next(
+                (n for n, t in model.state_dict().items() if t.is_floating_point() and not bool(torch.isfinite(t).all())), None
+            )
+            if bad is not None:
+                raise _diverged(epoch, (epoch + 1) * iterations - 1, f"weight {bad} is not finite", config)
             if dist.is_main:
                 save_snapshot(run.output_dir, epoch, model, optimizer, {"config": config.to_dict(), "variant": run.variant.name})
             distributed.barrier()
@@ -368,7 +384,7 @@ def train(
                 result: dict[str, Any] = {"epoch": epoch, "eval": evaluate_epoch(path, epoch)}
                 records.append(result)
                 if log is not None:
-                    log.write(json.dumps(result) + "\n")
+                    log.write(json.dumps(result, allow_nan=False) + "\n")
                     log.flush()
                 if writer is not None:
                     writer.add_scalar(f"eval/{result['eval'].get('metric_name', 'total')}", result["eval"]["total"], epoch)

@@ -133,3 +133,25 @@ def test_the_seed_reproduces_the_initial_weights(train_dir: Path, tmp_path: Path
         first = json.loads((tmp_path / name / "train_log.jsonl").read_text().splitlines()[0])
         losses.append(first["loss"])
     assert losses[0] == losses[1]
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        (lambda t: t.to(__import__("torch").int32), "is int32, not floating point"),
+        (lambda t: t.fill_(float("nan")), "NaN or infinite value(s)"),
+        (lambda t: t.fill_(float("inf")), "NaN or infinite value(s)"),
+    ],
+)
+def test_weights_that_are_not_real_finite_numbers_are_the_checkpoints_fault(tmp_path: Path, change: object, said: str) -> None:
+    from cnp_core.checkpoints import write_checkpoint
+    from cnp_core.checkpoints.synthetic import random_state_dict
+
+    state = random_state_dict("XS", seed=2)
+    state["head.final_layer.weight"] = change(state["head.final_layer.weight"].clone())  # type: ignore[operator]
+    ckpt = write_checkpoint(state, tmp_path / "w.safetensors", form="safetensors")
+    result = runner.invoke(app, ["eval", "--variant", "XS", "--demo", "--checkpoint", str(ckpt), "--output", str(tmp_path / "o")])
+    assert result.exit_code == 1, result.output
+    err = result.stderr[result.stderr.index("error: ") :]
+    assert err.count("\n") == 1 and said in err and "head.final_layer.weight" in err, err
+    assert not (tmp_path / "o").exists() or not any(p for p in (tmp_path / "o").iterdir() if not p.name.startswith("."))

@@ -155,7 +155,29 @@ def fitting_state(raw: RawCheckpoint, variant: Variant, host: PluginHost | None 
     if not diff(shapes_of(state), expected_shapes(variant, host)).fits:
         info, state = inspect_state(raw, host)
         check_fits(info, state, variant, host)
+    check_values(state, raw.path)
     return state
+
+
+def check_values(state: dict[str, torch.Tensor], path: str) -> None:
+    """Weights must be real floating-point numbers, all finite: an integer or complex tensor (a
+    cast would silently change every weight) or a NaN/infinity (a diverged or damaged file) is the
+    checkpoint's fault, said before any inference. BatchNorm's integer counters are exempt."""
+    for key, tensor in state.items():
+        if key.endswith(COUNTER_SUFFIX):
+            continue
+        if not tensor.is_floating_point():
+            raise CheckpointError(
+                f"{path}: tensor {key} is {str(tensor.dtype).removeprefix('torch.')}, not floating point; "
+                "these are not weights as trained (re-export the file with float32 tensors)"
+            )
+    for key, tensor in state.items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            bad = int((~torch.isfinite(tensor)).sum())
+            raise CheckpointError(
+                f"{path}: tensor {key} holds {bad} NaN or infinite value(s) of {tensor.numel()}; the checkpoint is "
+                "broken (a diverged training, or a damaged file): use an earlier snapshot"
+            )
 
 
 @dataclass(frozen=True)

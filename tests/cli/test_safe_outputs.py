@@ -155,3 +155,43 @@ def test_weights_that_are_not_real_finite_numbers_are_the_checkpoints_fault(tmp_
     err = result.stderr[result.stderr.index("error: ") :]
     assert err.count("\n") == 1 and said in err and "head.final_layer.weight" in err, err
     assert not (tmp_path / "o").exists() or not any(p for p in (tmp_path / "o").iterdir() if not p.name.startswith("."))
+
+
+def _fake_run(folder: Path, errors: np.ndarray, ids: np.ndarray, **record: object) -> Path:
+    folder.mkdir()
+    base = {"variant": "XS", "dataset": "h36m", "metric": "MPJPE", "alignment": "none", "per_action_mm": {}}
+    (folder / "metrics.json").write_text(json.dumps({**base, "total_mm": float(np.nanmean(errors)), **record}))
+    np.savez(folder / "samples.npz", image_id=ids, headline=errors)
+    return folder
+
+
+def test_compare_pairs_the_same_frames_in_any_order_and_only_on_the_same_data(tmp_path: Path) -> None:
+    from cnp_core.comparison import load_run, paired_difference
+
+    rng = np.random.default_rng(3)
+    errors = rng.gamma(4.0, 12.0, size=(200, 17))
+    ids = np.arange(200) * 7
+    base = load_run(_fake_run(tmp_path / "base", errors, ids, data_fingerprint="A"))
+    flipped = load_run(_fake_run(tmp_path / "flipped", (errors + 3.0)[::-1], ids[::-1], data_fingerprint="A"))
+    paired = paired_difference(flipped, base)
+    assert paired["paired"] is True and paired["delta_ci95"] == pytest.approx([3.0, 3.0]) and paired["verdict"] == "regression"
+    elsewhere = load_run(_fake_run(tmp_path / "elsewhere", errors, ids, data_fingerprint="B"))
+    other = paired_difference(elsewhere, base)
+    assert other["paired"] is False and "different data" in other["reason"]
+    broken = errors.copy()
+    broken[5, 3] = np.nan
+    nan_run = load_run(_fake_run(tmp_path / "nan", broken, ids, data_fingerprint="A"))
+    assert paired_difference(nan_run, base)["paired"] is False
+
+
+def test_impossible_totals_and_resource_settings_are_refused(tmp_path: Path) -> None:
+    run = _fake_run(tmp_path / "neg", np.full((4, 17), 10.0), np.arange(4))
+    record = json.loads((run / "metrics.json").read_text())
+    record["total_mm"] = -4.0
+    (run / "metrics.json").write_text(json.dumps(record))
+    result = runner.invoke(app, ["compare", str(run)])
+    assert result.exit_code == 1 and "-4.0 mm is impossible" in result.stderr
+    for flag, value, said in (("--bootstrap", "1", "100 to 100000 resamples"), ("--workers", "1000", "from 0 to 64")):
+        refused = runner.invoke(app, ["eval", "--variant", "XS", "--demo", "--output", str(tmp_path / "o"), flag, value])
+        err = refused.stderr[refused.stderr.index("error: ") :]  # after the demo's notice
+        assert refused.exit_code == 1 and err.startswith(f"error: {flag} {value}") and said in err, refused.output

@@ -136,7 +136,11 @@ def _check_numbers(record: dict[str, Any], file: Path) -> None:
     if bad:
         unit = record.get("unit", "mm")
         raise DataError(f"{file}: {', '.join(bad[:3])} must be a finite number ({unit}); re-run `cnp eval` to rewrite it")
-    if record.get("unit", "mm") not in UNITS or not isinstance(record.get("higher_is_better", False), bool):
+    unit = record.get("unit", "mm")
+    totals = [record[k] for k in ("total", "total_mm") if k in record]
+    if (unit == "mm" and any(t < 0 for t in totals)) or (unit == "%" and any(not 0 <= t <= 100 for t in totals)):
+        raise DataError(f"{file}: a total of {totals[0]} {unit} is impossible for this metric; re-run `cnp eval` to rewrite it")
+    if unit not in UNITS or not isinstance(record.get("higher_is_better", False), bool):
         raise DataError(f"{file}: unit/higher_is_better are not a declared unit and direction; re-run `cnp eval` to rewrite it")
 
 
@@ -220,6 +224,30 @@ def per_sample_headline(samples: dict[str, np.ndarray]) -> np.ndarray | None:
     return errors.astype(np.float64).mean(axis=1)
 
 
+def _matching_rows(ids: np.ndarray, base_ids: np.ndarray) -> np.ndarray | None:
+    """Indices putting ``ids`` in the order of ``base_ids`` (each id's n-th occurrence to the base's
+    n-th), or None when the two are not the same multiset of image ids."""
+    if len(ids) != len(base_ids):
+        return None
+    if np.array_equal(ids, base_ids):
+        return np.arange(len(ids))
+
+    def keyed(values: np.ndarray) -> list[tuple[str, int]]:
+        seen: dict[str, int] = {}
+        out = []
+        for v in values.tolist():
+            k = str(v)
+            seen[k] = seen.get(k, 0) + 1
+            out.append((k, seen[k]))
+        return out
+
+    position = {key: i for i, key in enumerate(keyed(ids))}
+    try:
+        return np.array([position[key] for key in keyed(base_ids)], dtype=np.int64)
+    except KeyError:
+        return None
+
+
 def _per_sample(run: Run) -> tuple[np.ndarray, np.ndarray] | str:
     """(image ids, per-sample headline error) from the run's samples.npz, or why there are none."""
     from cnp_core.scoring import SAMPLES_FILE
@@ -245,10 +273,18 @@ def paired_difference(run: Run, base: Run, resamples: int = 1000, seed: int = 0)
 
     mine, theirs = _per_sample(run), _per_sample(base)
     reason = next((x for x in (mine, theirs) if isinstance(x, str)), None)
+    prints = (run.record.get("data_fingerprint"), base.record.get("data_fingerprint"))
+    if reason is None and None not in prints and prints[0] != prints[1]:
+        reason = "different data (another data folder, or changed annotation files): the same image ids are not the same frames"
     if reason is None:
         assert not isinstance(mine, str) and not isinstance(theirs, str)
-        if len(mine[0]) != len(theirs[0]) or not np.array_equal(mine[0], theirs[0]):
+        order = _matching_rows(mine[0], theirs[0])
+        if order is None:
             reason = f"different frames ({len(mine[0])} vs {len(theirs[0])} samples, or other image ids)"
+        else:
+            mine = (theirs[0], mine[1][order])  # the run's rows in the baseline's order
+            if not (np.isfinite(mine[1]).all() and np.isfinite(theirs[1]).all()):
+                reason = "a per-sample headline is NaN or infinite; no interval can be computed"
     mm = run.headline.unit == "mm"
     if reason is not None:
         out: dict[str, Any] = {"paired": False, "reason": reason, "delta_ci95": None, "significant": None, "verdict": None}

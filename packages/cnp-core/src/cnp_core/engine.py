@@ -36,6 +36,21 @@ class InferenceConfig:
     batched_flip: bool = True
     patch_cache: PatchCacheConfig | None = None  # decode once: reuse cropped patches across runs
 
+    def __post_init__(self) -> None:
+        check_resource("batch_size", self.batch_size, 1, MAX_BATCH_SIZE, "images per forward")
+        if self.workers is not None:
+            check_resource("workers", self.workers, 0, MAX_WORKERS, "loader processes (0: load in this process)")
+
+
+MAX_BATCH_SIZE = 4096
+MAX_WORKERS = 64
+
+
+def check_resource(name: str, value: object, low: int, high: int, what: str) -> None:
+    """An integer resource setting within [low, high], or a :class:`ParameterError` saying the bounds."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ParameterError(name, value, f"use a whole number of {what} from {low} to {high}")
+
 
 def resolve_device(spec: str = "auto") -> torch.device:
     """``auto`` -> CUDA when available, else CPU; otherwise the named device (checked)."""

@@ -520,6 +520,7 @@ def evaluate_checkpoints(
             "device": str(device),
             "world_size": dist.world_size,
             "config_hash": fingerprint,
+            "data_fingerprint": hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest(),
             "versions": versions,
             "run_dir": str(run_dir),
         }

@@ -19,6 +19,7 @@ from cnp_core.metrics import METRICS, Metric, aggregate, bootstrap_intervals, de
 from cnp_core.variants import Variant
 
 SAMPLES_FILE = "samples.npz"
+MIN_RESAMPLES, MAX_RESAMPLES = 100, 100_000
 CONFIDENCE = 0.95
 
 
@@ -30,8 +31,14 @@ class BootstrapOptions:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.resamples < 0:
-            raise ParameterError("bootstrap", self.resamples, "use 0 (no intervals) or a positive number of resamples")
+        r = self.resamples
+        if isinstance(r, bool) or not isinstance(r, int) or not (r == 0 or MIN_RESAMPLES <= r <= MAX_RESAMPLES):
+            raise ParameterError(
+                "bootstrap",
+                r,
+                f"use 0 (no intervals) or {MIN_RESAMPLES} to {MAX_RESAMPLES} resamples (fewer cannot place a 95% "
+                "interval's ends; more only costs time and memory)",
+            )
 
 
 def exclusion(split: EvalSplit, patterns: Sequence[str]) -> tuple[np.ndarray, dict[str, Any]]:

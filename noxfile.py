@@ -6,7 +6,7 @@ import nox
 
 nox.options.sessions = ["lint", "typecheck", "tests"]
 CONSTRAINTS = ("-c", "constraints.txt")
-PACKAGES = ("packages/cnp-core", "packages/cnp-heads", "packages/cnp-h36m", "packages/cnp-cli")
+PACKAGES = ("packages/cnp-core", "packages/cnp-heads", "packages/cnp-h36m", "packages/cnp-cli", "packages/cnp-mupots")
 
 
 @nox.session
@@ -37,6 +37,7 @@ CNP_DEPENDENCIES = {
     "packages/cnp-heads": ("packages/cnp-core",),
     "packages/cnp-h36m": ("packages/cnp-core",),
     "packages/cnp-cli": ("packages/cnp-core", "packages/cnp-heads", "packages/cnp-h36m"),
+    "packages/cnp-mupots": ("packages/cnp-core", "packages/cnp-heads"),
 }
 
 

@@ -1,6 +1,6 @@
 """Exercise one package installed with only its declared dependencies (nox session `alone`).
 
-Usage: python tests/alone/exercise.py cnp-core|cnp-heads|cnp-h36m|cnp-cli WORKDIR
+Usage: python tests/alone/exercise.py cnp-core|cnp-heads|cnp-h36m|cnp-cli|cnp-mupots WORKDIR
 Each branch uses only what that package and its declared dependencies provide; a missing
 dependency or a leak across a boundary fails here, not in a user's environment.
 """
@@ -56,6 +56,20 @@ def h36m(work: Path) -> None:
     assert "mpjpe" in get_host().registry("evaluator")
 
 
+def mupots(work: Path) -> None:
+    import torch
+
+    import cnp_core
+    from cnp_mupots.scoring import FrameTruth, SequenceTruth, score_sequence, summarize
+
+    assert [v for v in cnp_core.list_variants() if v.endswith("-muco")] == ["XS-muco", "S-muco", "M-muco", "L-muco"]
+    assert cnp_core.build_model("XS-muco")(torch.zeros(1, 3, 256, 256)).shape == (1, 21, 3)
+    pose = torch.randn(1, 17, 3).double().numpy() * 200 + 4000
+    truth = SequenceTruth("TS1", (FrameTruth("TS1_img_000000", pose[..., :2], pose, __import__("numpy").zeros(1)),))
+    scored = summarize([score_sequence(truth, {"TS1_img_000000": pose[..., :2]}, {"TS1_img_000000": pose})])
+    assert scored["pck"] == 100.0, scored
+
+
 def cli(work: Path) -> None:
     cnp = Path(sys.executable).with_name("cnp")
     for args in (["--help"], ["variants"], ["eval", "--variant", "XS", "--demo", "--output", str(work / "out")]):
@@ -65,5 +79,5 @@ def cli(work: Path) -> None:
 if __name__ == "__main__":
     name, work = sys.argv[1], Path(sys.argv[2])
     work.mkdir(parents=True, exist_ok=True)
-    {"cnp-core": core, "cnp-heads": heads, "cnp-h36m": h36m, "cnp-cli": cli}[name](work)
+    {"cnp-core": core, "cnp-heads": heads, "cnp-h36m": h36m, "cnp-cli": cli, "cnp-mupots": mupots}[name](work)
     print(f"{name}: exercised alone")

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pytest
+
 from cnp_mupots.scoring import FrameTruth, SequenceTruth, map_to_bone_lengths, match_people, score_sequence, summarize
 
 RNG = np.random.default_rng(0)

@@ -45,7 +45,17 @@ def test_upsample_matrix_equals_interpolate() -> None:
     assert (out.double() - ref).abs().max().item() <= _lerp_bound(x, 9)
 
 
-@pytest.mark.parametrize("name", cnp_core.list_variants())
+def _variants(heavy_batch: bool = False) -> list[object]:
+    """Every registered variant; the published architectures again with another joint count
+    (e.g. the 21-joint MuPoTS-3D models) and, where ``heavy_batch``, M and L run in the slow suite."""
+    out: list[object] = []
+    for n in cnp_core.list_variants():
+        repeat = n.endswith("-muco")
+        out.append(pytest.param(n, marks=pytest.mark.slow) if repeat or (heavy_batch and n in ("M", "L")) else n)
+    return out
+
+
+@pytest.mark.parametrize("name", _variants())
 def test_batchnorm_folding_alone_equals_literal(name: str) -> None:
     """The first rewrite on its own: backbone and head with BN folded give the literal features."""
     variant = cnp_core.get_variant(name)
@@ -164,8 +174,11 @@ def test_optimized_model_falls_back_on_extreme_logits(monkeypatch: pytest.Monkey
 
 @pytest.mark.parametrize(
     ("name", "batch"),
-    [(n, 1) for n in cnp_core.list_variants()]
-    + [pytest.param(n, 3, marks=pytest.mark.slow) if n in ("M", "L") else (n, 3) for n in cnp_core.list_variants()],
+    [pytest.param(n, 1, marks=pytest.mark.slow) if n.endswith("-muco") else (n, 1) for n in cnp_core.list_variants()]
+    + [
+        pytest.param(n, 3, marks=pytest.mark.slow) if n in ("M", "L") or n.endswith("-muco") else (n, 3)
+        for n in cnp_core.list_variants()
+    ],
 )
 @pytest.mark.parametrize("flip", [False, True])
 def test_optimized_equals_literal(name: str, batch: int, flip: bool) -> None:
@@ -183,9 +196,7 @@ def test_optimized_equals_literal(name: str, batch: int, flip: bool) -> None:
         _assert_paths_agree(ref, out, _logits(literal, x, flip), _logits(optimized, x, flip))
 
 
-@pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=pytest.mark.slow) if n in ("M", "L") else n for n in cnp_core.list_variants()]
-)
+@pytest.mark.parametrize("name", _variants(heavy_batch=True))
 def test_micro_batches_equal_whole_batch_and_literal(name: str) -> None:
     """5 images in passes of 2 (2 + 2 + 1): equal to one pass (oneDNN may pick another kernel per size) and to the literal model."""
     variant = cnp_core.get_variant(name)

@@ -93,10 +93,13 @@ class DatasetInfo:
       registered metric (``cnp_register_metrics``) that declares the headline's unit, direction and
       format, e.g. ``{"all": "pck150"}``; empty: the headline is millimetres, lower is better;
     - ``skeleton``: bones (index pairs) for drawings;
+    - ``metrics``: the registered metrics cnp computes on this dataset's runs besides the headline
+      (``None``: every one that applies; ``()``: none, for data whose samples carry no ground
+      truth of their own, such as detection boxes scored by matching);
     - ``published``: :class:`Published` results that runs are compared with;
     - ``demo``: writes a small synthetic dataset into an empty folder, for ``cnp eval --demo`` (optional);
-    - ``result_files``: ``(split, result) -> {file name: JSON-ready data}``, the dataset's own result
-      files written into every run folder beside ``metrics.json`` (optional);
+    - ``result_files``: ``(split, result) -> {file name: JSON-ready data, or bytes written as they
+      are}``, the dataset's own result files written into every run folder beside ``metrics.json`` (optional);
     - ``train_split``: ``(data_dir, options) -> cnp_core.training.TrainSplit``, its training samples
       for ``cnp train`` (optional; a dataset without it is for evaluation only).
     """
@@ -109,6 +112,7 @@ class DatasetInfo:
     metric_names: Mapping[Any, str]
     options: tuple[DatasetOption, ...] = ()
     headline_metrics: Mapping[Any, str] = field(default_factory=dict)
+    metrics: tuple[str, ...] | None = None
     headline_option: str = ""
     skeleton: tuple[tuple[int, int], ...] = ()
     published: tuple[Published, ...] = ()

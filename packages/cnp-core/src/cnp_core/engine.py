@@ -75,7 +75,8 @@ def auto_workers(device: torch.device) -> int:
 
 class PatchDataset(Dataset[tuple[torch.Tensor, int, str]]):
     """Sample i -> (uint8 BGR H x W x 3 patch, i, error message or ''); rows ``cached`` marks are read
-    from the patch cache's file instead of being decoded."""
+    from the patch cache's file instead of being decoded. Consecutive samples of one image (several
+    people's boxes) decode it once."""
 
     def __init__(
         self,
@@ -91,6 +92,7 @@ class PatchDataset(Dataset[tuple[torch.Tensor, int, str]]):
         self.cache_file = cache_file
         self.cached = np.zeros(len(self.image_paths), dtype=bool) if cached is None else np.asarray(cached, dtype=bool)
         self._patches: np.ndarray | None = None
+        self._last: tuple[str, np.ndarray] | None = None  # several boxes of one image: decode it once
 
     def __len__(self) -> int:
         return len(self.image_paths)
@@ -101,7 +103,11 @@ class PatchDataset(Dataset[tuple[torch.Tensor, int, str]]):
                 self._patches = np.load(self.cache_file, mmap_mode="r", allow_pickle=False)
             return torch.from_numpy(np.array(self._patches[index])), index, ""
         path = self.image_paths[index]
-        image = read_image(path)
+        if self._last is not None and self._last[0] == path:
+            image: np.ndarray | None = self._last[1]
+        else:
+            image = read_image(path)
+            self._last = None if image is None else (path, image)
         if image is None:
             blank = torch.zeros(*self.input_shape, 3, dtype=torch.uint8)
             reason = "missing" if not os.path.exists(path) else "corrupt or not an image"

@@ -40,7 +40,12 @@ class EvalResult:
     - ``values``: (N, K) the headline per sample and scored joint (what intervals, pairing and
       "worst frames" are computed from); ``None`` if the evaluator has no per-sample values;
     - ``secondary``: more per-sample (N, K) or (N, 1) values, keyed by the name of a registered
-      metric (see ``cnp_register_metrics``): each is aggregated and reported like cnp's own.
+      metric (see ``cnp_register_metrics``): each is aggregated and reported like cnp's own;
+    - ``totals``: more numbers that have no per-sample values (an AUC over matched people, a
+      pooled value), keyed by the name of a registered metric: stored and shown with their
+      declaration, without intervals or tables.
+    - ``extra``: anything the dataset's ``result_files`` needs from this evaluation (arrays, tables);
+      cnp stores none of it itself.
 
     The names of earlier versions are accepted and readable: ``total_mm``, ``action_mean_mm``,
     ``per_action_mm``, ``per_joint_mm``, ``poses_mm`` and ``errors_mm``.
@@ -56,6 +61,8 @@ class EvalResult:
     poses: np.ndarray = field(repr=False)
     values: np.ndarray | None = field(default=None, repr=False)
     secondary: Mapping[str, np.ndarray] = field(default_factory=dict, repr=False)
+    totals: Mapping[str, float] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     def __init__(
         self,
@@ -69,6 +76,8 @@ class EvalResult:
         poses: np.ndarray | None = None,
         values: np.ndarray | None = None,
         secondary: Mapping[str, np.ndarray] | None = None,
+        totals: Mapping[str, float] | None = None,
+        extra: Mapping[str, Any] | None = None,
         **legacy: Any,
     ) -> None:
         unknown = sorted(set(legacy) - set(_LEGACY_NAMES))
@@ -101,6 +110,8 @@ class EvalResult:
         set_(self, "poses", given["poses"])
         set_(self, "values", given["values"])
         set_(self, "secondary", dict(secondary or {}))
+        set_(self, "totals", {k: float(v) for k, v in (totals or {}).items()})
+        set_(self, "extra", dict(extra or {}))
 
     # The names of earlier versions (millimetre headlines).
     @property

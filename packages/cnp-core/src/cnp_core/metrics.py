@@ -376,6 +376,8 @@ def bootstrap_intervals(
 
     All series are resampled with one set of seeded index draws (so paired series stay paired).
     """
+    if not series:
+        return {}
     sizes = {len(v) for v in series.values()}
     if len(sizes) != 1:
         raise ValueError("bootstrap series must have one length")

@@ -486,6 +486,7 @@ def evaluate_checkpoints(
             metrics=metrics,
             declaration=declaration,
             dataset=job.dataset,
+            only=dataset.info.metrics,
             guard=lambda kind, name: plugin_callback(owner(kind, name, host), f"{kind} {name}'s {_CALLBACKS[kind]}"),
         )
         result = scores.headline
@@ -532,7 +533,10 @@ def evaluate_checkpoints(
         if dist.is_main:
             with staged_dir(run_dir) as tmp:
                 for file_name, content in results.items():
-                    write_json(tmp / file_name, content, indent=None)
+                    if isinstance(content, bytes):  # a binary result file (e.g. MATLAB .mat), as given
+                        (tmp / file_name).write_bytes(content)
+                    else:
+                        write_json(tmp / file_name, content, indent=None)
                 write_samples(tmp / SAMPLES_FILE, scores.samples)
                 np.save(tmp / "coords_heatmap.npy", coords)
                 write_json(tmp / METRICS_FILE, record)

@@ -89,6 +89,7 @@ def score_run(
     metrics: Sequence[Metric] = METRICS,
     declaration: Metric | None = None,
     dataset: str = "",
+    only: Sequence[str] | None = None,
     guard: Callable[[str, str], AbstractContextManager[Any]] | None = None,
 ) -> RunScores:
     """The evaluator's headline plus every metric of ``metrics`` (those with ``compute`` that apply
@@ -96,7 +97,8 @@ def score_run(
 
     ``metrics`` are the registered metric records (secondary values must name one of them);
     ``declaration`` is the headline's record (stored with the run); ``dataset`` the registered
-    name of the split's dataset (metrics that name ``datasets`` are computed only there);
+    name of the split's dataset (metrics that name ``datasets`` are computed only there); ``only``
+    the dataset's choice of metrics (``DatasetInfo.metrics``; None: all that apply);
     ``guard(kind, name)`` wraps each plugin callback (``evaluator``/``metric`` and its name), so a
     failure names the plugin (see :func:`cnp_core.plugins.plugin_callback`).
     """
@@ -108,16 +110,20 @@ def score_run(
             f"evaluator {getattr(evaluator, 'name', evaluator)!r} returned {type(headline).__name__}, not a cnp_core.evaluation.EvalResult"
         )
     by_name = {m.name: m for m in metrics}
-    unknown = sorted(set(headline.secondary) - set(by_name))
+    unknown = sorted((set(headline.secondary) | set(headline.totals)) - set(by_name))
     if unknown:
         raise PluginError(
-            f"evaluator {evaluator.name!r} returned secondary values {', '.join(unknown)} that no plugin registered as a metric "
+            f"evaluator {evaluator.name!r} returned secondary values or totals {', '.join(unknown)} that no plugin registered as a metric "
             "(register a cnp_core.metrics.Metric of that name with cnp_register_metrics)"
         )
     camera = camera_poses(split, coords, variant)
     scored = tuple(split.eval_joints)
     joint_names = tuple(split.joint_names[j] for j in scored)
-    computed = tuple(m for m in metrics if m.compute is not None and (not m.datasets or dataset in m.datasets))
+    computed = tuple(
+        m
+        for m in metrics
+        if m.compute is not None and (not m.datasets or dataset in m.datasets) and (only is None or m.name in only)
+    )
     values = metric_values(
         camera, split.joint_cam, split.root_index, scored, absolute=split.estimated_root, metrics=computed, guard=guard
     )
@@ -144,6 +150,15 @@ def score_run(
             "action_mean": means.action_mean,
             "per_action": means.per_action,
             "per_joint": means.per_joint,
+        }
+    for name, total in headline.totals.items():  # numbers with no per-sample values: the total alone
+        summaries[name] = {
+            **by_name[name].describe(),
+            "total": float(total),
+            "ci95": None,
+            "action_mean": None,
+            "per_action": {},
+            "per_joint": {},
         }
     samples: dict[str, np.ndarray] = {
         "image_id": np.asarray(split.image_ids),

@@ -1,4 +1,5 @@
-"""cnp plugin: the MuPoTS-3D models (variants ``XS-muco`` .. ``L-muco``, 21 joints)."""
+"""cnp plugin: MuPoTS-3D (dataset ``mupots``, evaluator ``mupots-pck``, its metrics) and the
+models for it (variants ``XS-muco`` .. ``L-muco``, 21 joints)."""
 
 from __future__ import annotations
 
@@ -13,3 +14,25 @@ def cnp_register_variants(registrar: Any) -> None:
 
     for variant in MUCO_VARIANTS:
         registrar.register(variant.name, variant)
+
+
+@hookimpl
+def cnp_register_datasets(registrar: Any) -> None:
+    from cnp_mupots.dataset import MuPoTS
+
+    registrar.register(MuPoTS.name, MuPoTS())
+
+
+@hookimpl
+def cnp_register_evaluators(registrar: Any) -> None:
+    from cnp_mupots.dataset import MupotsPck
+
+    registrar.register(MupotsPck.name, MupotsPck())
+
+
+@hookimpl
+def cnp_register_metrics(registrar: Any) -> None:
+    from cnp_mupots.dataset import METRICS
+
+    for metric in METRICS:
+        registrar.register(metric.name, metric)

@@ -179,3 +179,29 @@ def test_the_demo_runs_out_of_the_box(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     (record,) = json.loads(result.stdout)
     assert len(record["per_action"]) == 20 and 0 <= record["total"] <= 100
+
+
+def test_data_check_lists_every_problem_of_a_folder(mupots_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    fine = runner.invoke(app, ["data", "check", "--dataset", "mupots", str(mupots_dir), "--json"])
+    assert fine.exit_code == 0 and json.loads(fine.stdout)["ok"], fine.output
+    broken = tmp_path / "MuPoTS"
+    shutil.copytree(mupots_dir, broken)
+    (broken / "data" / "MultiPersonTestSet" / "TS7" / "img_000001.jpg").unlink()
+    (broken / "data" / "MultiPersonTestSet" / "TS1" / "img_000000.jpg").write_bytes(b"GIF89a not a jpeg")
+    (broken / "data" / "MultiPersonTestSet" / "TS2" / "occlusion.mat").unlink()
+    rootnet = broken / "bbox_root" / "bbox_root_mupots_output.json"
+    entries = json.loads(rootnet.read_text())
+    entries += [
+        {"image_id": 4242, "bbox": [0, 0, 10, 10], "root_cam": [0, 0, 4000]},
+        {"image_id": entries[0]["image_id"], "bbox": [-500, -500, 100, 100], "root_cam": [0, 0, 4000]},
+        {"image_id": entries[0]["image_id"], "bbox": [10, 10, 50, 50], "root_cam": [0, 0, float("nan")]},
+    ]
+    rootnet.write_text(json.dumps(entries))
+    result = runner.invoke(app, ["data", "check", "--dataset", "mupots", str(broken), "--json"])
+    assert result.exit_code == 1
+    problems = json.loads(result.stdout)["problems"]
+    expected = ["missing image", "not a JPEG image", "occlusion.mat", "image 4242", "outside its", "non-finite"]
+    assert all(any(word in p for p in problems) for word in expected), problems
+    assert len(problems) == len(expected)

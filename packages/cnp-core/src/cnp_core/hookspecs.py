@@ -18,6 +18,7 @@ backbone, head         :class:`DescribesState`          reads architecture facts
 head module            :class:`LateUpsamplingHead`      classifies at low resolution in the optimised form
 key adapter            :class:`InvertibleKeyAdapter`    writes files in its key style (``--key-style``)
 dataset                :class:`ListsInputFiles`         fingerprints the files a split depends on
+dataset                :class:`ChecksData`              ``cnp data check --dataset NAME DIR``
 =====================  ==============================  =================================================
 """
 
@@ -106,6 +107,15 @@ class ListsInputFiles(Protocol):
     def input_files(self, data_dir: Path, options: Any) -> Sequence[Path]: ...
 
 
+@runtime_checkable
+class ChecksData(Protocol):
+    """Optional for datasets: ``check(data_dir, options)`` -> every problem found in a data folder,
+    one line each naming the file and entry (empty: the folder can be evaluated with ``options``);
+    ``cnp data check --dataset NAME DIR`` shows them. It reports, it never raises for bad data."""
+
+    def check(self, data_dir: Path, options: Any) -> Sequence[str]: ...
+
+
 # --- the hooks --------------------------------------------------------------------------------
 
 
@@ -182,6 +192,7 @@ def cnp_register_commands(app: Any) -> None:
 __all__ = [
     "PROJECT_NAME",
     "BackboneFactory",
+    "ChecksData",
     "DescribesState",
     "HeadFactory",
     "InvertibleKeyAdapter",

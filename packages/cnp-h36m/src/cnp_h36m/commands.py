@@ -99,9 +99,13 @@ def synth_mpii_command(
 @user_errors
 def check_command(
     data_dir: Annotated[Path, typer.Argument(help="Human3.6M folder (or MPII folder with --dataset mpii).")],
-    dataset: Annotated[str, typer.Option(help="h36m (test split) or mpii (training set).")] = "h36m",
+    dataset: Annotated[
+        str, typer.Option(help="h36m (test split), mpii (training set) or another dataset that declares a check.")
+    ] = "h36m",
     protocol: Annotated[int, typer.Option(help="Protocol whose test split to check (1 or 2).")] = 2,
-    bbox: Annotated[str, typer.Option(help="gt or rootnet (also checks the RootNet file).")] = "gt",
+    bbox: Annotated[
+        str | None, typer.Option(help="gt or rootnet (also checks the RootNet file); default: the dataset's.")
+    ] = None,
     bbox_root: Annotated[Path | None, typer.Option(help="RootNet file to check instead of the default.")] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print problems as JSON on stdout.")] = False,
 ) -> None:
@@ -117,16 +121,26 @@ def check_command(
 
         problems, notes = check_mpii(data_dir)
     elif dataset == "h36m":
-        settings = h36m_options(SplitOptions.of({"protocol": protocol, "bbox": bbox, "bbox_root": bbox_root}))
+        settings = h36m_options(SplitOptions.of({"protocol": protocol, "bbox": bbox or "gt", "bbox_root": bbox_root}))
         problems = check_folder(data_dir, settings)
     else:
-        raise ParameterError("dataset", dataset, "choose h36m or mpii")
+        from cnp_core.hookspecs import ChecksData
+        from cnp_core.plugins import registry
+
+        entry = registry("dataset").get(dataset)  # an unknown name lists the registered ones
+        if not isinstance(entry, ChecksData):
+            raise ParameterError("dataset", dataset, "declares no folder check (cnp_core.hookspecs.ChecksData)")
+        declared = {o.name for o in registry("dataset").get(dataset).info.options}
+        given = {k: v for k, v in {"bbox": bbox, "bbox_root": bbox_root}.items() if k in declared and v}
+        problems = list(entry.check(data_dir, SplitOptions.of(given)))
     if json_out:
         print_json({"data_dir": str(data_dir), "dataset": dataset, "ok": not problems, "problems": problems, "notes": notes})
     elif not problems:
         for note in notes:
             err.print(note)
-        what = "training with cnp train" if dataset == "mpii" else f"Protocol {protocol} with {bbox} boxes"
+        what = {"mpii": "training with cnp train", "h36m": f"Protocol {protocol} with {bbox or 'gt'} boxes"}.get(
+            dataset, f"cnp eval --dataset {dataset}"
+        )
         out.print(f"{data_dir}: OK for {what}")
     else:
         for p in problems:

@@ -229,5 +229,12 @@ class MuPoTS:
     def load_split(self, data_dir: Path, options: SplitOptions) -> EvalSplit:
         return load_split(data_dir, options)
 
+    def check(self, data_dir: Path, options: SplitOptions) -> list[str]:
+        """Every problem of a MuPoTS-3D folder (``cnp data check --dataset mupots DIR``)."""
+        from cnp_mupots.check import check_folder
+
+        values = options.resolved(self.info).given
+        return check_folder(Path(data_dir), values["bbox"], values["bbox_root"])
+
 
 __all__ = ["METRICS", "OPTIONS", "MuPoTS", "MupotsPck", "load_split", "result_files"]

@@ -82,9 +82,13 @@ def add_plugin_commands() -> None:
 
 
 def _command_names() -> list[str]:
-    """The names of the root app's commands and command groups."""
+    """The names of the root app's commands, command groups and the groups' commands (``data synth``)."""
     names = [c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands]
-    return names + [g.name or "" for g in app.registered_groups]
+    for group in app.registered_groups:
+        names.append(group.name or "")
+        if group.typer_instance is not None:
+            names += [f"{group.name} {c.name}" for c in group.typer_instance.registered_commands if c.name]
+    return names
 
 
 def _add_dataset_options(host: Any) -> None:

@@ -36,3 +36,10 @@ def cnp_register_metrics(registrar: Any) -> None:
 
     for metric in METRICS:
         registrar.register(metric.name, metric)
+
+
+@hookimpl
+def cnp_register_commands(app: Any) -> None:
+    from cnp_mupots.commands import add_to
+
+    add_to(app)

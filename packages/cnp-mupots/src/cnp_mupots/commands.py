@@ -1,4 +1,5 @@
-"""``cnp data synth-mupots``: synthetic MuPoTS-3D in the official layout (added to ``cnp data``)."""
+"""``cnp data synth-mupots`` / ``synth-muco`` / ``synth-coco``: synthetic MuPoTS-3D, MuCo-3DHP and COCO
+in the official layouts (added to ``cnp data``)."""
 
 from __future__ import annotations
 
@@ -55,6 +56,46 @@ def synth_mupots_command(
         )
 
 
+@user_errors
+def synth_muco_command(
+    out_dir: Annotated[
+        Path, typer.Argument(metavar="OUT", help="Folder to create (the MuCo/ root: data/MuCo-3DHP.json, data/images/).")
+    ],
+    images: Annotated[int, typer.Option(min=1, help="Composite images (1-3 people each).")] = 6,
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same data.")] = 0,
+    force: Annotated[bool, typer.Option("--force", help="Replace OUT even if this command did not write it.")] = False,
+) -> None:
+    """Write a synthetic MuCo-3DHP training set in the official format (for `cnp train --dataset muco`)."""
+    from cnp_mupots.synth import generate_muco
+
+    _write(out_dir, force, "cnp data synth-muco", seed, lambda tmp: generate_muco(tmp, images=images, seed=seed))
+
+
+@user_errors
+def synth_coco_command(
+    out_dir: Annotated[
+        Path, typer.Argument(metavar="OUT", help="Folder to create (the MSCOCO/ root: annotations/, images/train2017/).")
+    ],
+    images: Annotated[int, typer.Option(min=1, help="Images (1-2 people each).")] = 6,
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same data.")] = 0,
+    force: Annotated[bool, typer.Option("--force", help="Replace OUT even if this command did not write it.")] = False,
+) -> None:
+    """Write a synthetic MS COCO 2017 keypoint set in the official format (for `cnp train --mix coco=OUT`)."""
+    from cnp_mupots.synth import generate_coco
+
+    _write(out_dir, force, "cnp data synth-coco", seed, lambda tmp: generate_coco(tmp, images=images, seed=seed))
+
+
+def _write(out_dir: Path, force: bool, generator: str, seed: int, make: Any) -> None:
+    from cnp_core.atomic import claim_output, staged_dir
+
+    claim_output(out_dir, force=force, owned=_ours)
+    with staged_dir(out_dir) as tmp:
+        counts = make(tmp)
+        (tmp / MARKER_FILE).write_text(json.dumps({"generator": generator, "seed": seed}))
+    typer.echo(f"wrote {out_dir}: {counts['images']} images, {counts['people']} people", err=True)
+
+
 def add_to(app: Any) -> None:
     """Add the commands to the root app's ``data`` group (cnp-h36m's), or a ``data`` group of their own."""
     group = next((g.typer_instance for g in app.registered_groups if g.name == "data"), None)
@@ -62,6 +103,8 @@ def add_to(app: Any) -> None:
         group = typer.Typer(help="Create and validate datasets.", no_args_is_help=True)
         app.add_typer(group, name="data")
     group.command("synth-mupots")(synth_mupots_command)
+    group.command("synth-muco")(synth_muco_command)
+    group.command("synth-coco")(synth_coco_command)
 
 
 __all__ = ["add_to", "synth_mupots_command"]

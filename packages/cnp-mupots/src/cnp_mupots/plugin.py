@@ -1,5 +1,5 @@
-"""cnp plugin: MuPoTS-3D (dataset ``mupots``, evaluator ``mupots-pck``, its metrics) and the
-models for it (variants ``XS-muco`` .. ``L-muco``, 21 joints)."""
+"""cnp plugin: MuPoTS-3D (dataset ``mupots``, evaluator ``mupots-pck``, its metrics), the models for
+it (variants ``XS-muco`` .. ``L-muco``, 21 joints) and their training sets (``muco``, ``coco``)."""
 
 from __future__ import annotations
 
@@ -19,8 +19,11 @@ def cnp_register_variants(registrar: Any) -> None:
 @hookimpl
 def cnp_register_datasets(registrar: Any) -> None:
     from cnp_mupots.dataset import MuPoTS
+    from cnp_mupots.training import Coco, MuCo
 
     registrar.register(MuPoTS.name, MuPoTS())
+    registrar.register(MuCo.name, MuCo())
+    registrar.register(Coco.name, Coco())
 
 
 @hookimpl

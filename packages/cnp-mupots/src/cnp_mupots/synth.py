@@ -197,4 +197,115 @@ def generate(out: Path, config: MupotsSynthConfig = MupotsSynthConfig()) -> dict
     return counts
 
 
-__all__ = ["TEMPLATE", "MupotsSynthConfig", "generate"]
+# MuCo-3DHP's 21 joints: MuPoTS's 17, then the hands and toes.
+TEMPLATE_21 = np.concatenate(
+    [TEMPLATE, np.array([(-285, 130, 60), (285, 130, 60), (-110, 840, 130), (110, 840, 130)], dtype=np.float64)]
+)
+# COCO's 17 keypoints as offsets from MuCo joints: (MuCo joint, offset mm)
+_COCO_FROM = ((16, (0, 20, 90)), (16, (35, -10, 80)), (16, (-35, -10, 80)), (16, (75, 0, 20)), (16, (-75, 0, 20)),
+              (5, (0, 0, 0)), (2, (0, 0, 0)), (6, (0, 0, 0)), (3, (0, 0, 0)), (7, (0, 0, 0)), (4, (0, 0, 0)),
+              (11, (0, 0, 0)), (8, (0, 0, 0)), (12, (0, 0, 0)), (9, (0, 0, 0)), (13, (0, 0, 0)), (10, (0, 0, 0)))  # fmt: skip
+
+
+def _pose21(rng: np.random.Generator, x: float, z: float) -> np.ndarray:
+    angle = rng.uniform(-np.pi, np.pi)
+    c, s = np.cos(angle), np.sin(angle)
+    rotation = np.array([[c, 0.0, s], [0.0, 1.0, 0.0], [-s, 0.0, c]])
+    pose = TEMPLATE_21 * rng.uniform(0.9, 1.1) @ rotation.T + rng.normal(0.0, 25.0, TEMPLATE_21.shape)
+    return pose - pose[14] + np.array([x, rng.uniform(0.0, 250.0), z])
+
+
+def generate_muco(out: Path, images: int = 6, size: tuple[int, int] = (512, 512), seed: int = 0) -> dict[str, int]:
+    """A MuCo-3DHP folder (``data/MuCo-3DHP.json``, images under ``data/``): 1-3 people per composite,
+    some standing within 500 mm of another (the official loader then crops only the closest)."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    focal = 1500.0 * size[0] / 2048
+    (out / "data" / "images").mkdir(parents=True, exist_ok=True)
+    entries: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
+    for i in range(images):
+        intrinsic = (focal, focal, size[0] / 2, size[1] / 2)
+        count = int(rng.integers(1, 4))
+        places = [(float(rng.uniform(-900, 900)), float(rng.uniform(3500, 6000))) for _ in range(count)]
+        if count == 3:
+            places[2] = (places[1][0] + 250.0, places[1][1] + 200.0)  # within 500 mm of the second
+        drawn = []
+        for x, z in places:
+            pose = _pose21(rng, x, z)
+            pixels = _project(pose, intrinsic)
+            drawn.append(pixels[:17])
+            annotations.append(
+                {
+                    "id": len(annotations),
+                    "image_id": i,
+                    "bbox": _tight_box(pixels),
+                    "keypoints_cam": pose.tolist(),
+                    "keypoints_img": pixels.tolist(),
+                }
+            )
+        name = f"images/{i:06d}.jpg"
+        entries.append(
+            {
+                "id": i,
+                "file_name": name,
+                "width": size[0],
+                "height": size[1],
+                "f": [focal, focal],
+                "c": [size[0] / 2, size[1] / 2],
+            }
+        )
+        cv2.imwrite(str(out / "data" / name), _draw(size, drawn, rng), [cv2.IMWRITE_JPEG_QUALITY, 90])
+    (out / "data" / "MuCo-3DHP.json").write_text(json.dumps({"images": entries, "annotations": annotations}))
+    return {"images": images, "people": len(annotations)}
+
+
+def generate_coco(out: Path, images: int = 6, size: tuple[int, int] = (480, 360), seed: int = 0) -> dict[str, int]:
+    """An MS COCO 2017 keypoint folder (``annotations/person_keypoints_train2017.json``,
+    ``images/train2017/``): people with hidden (v=0) and occluded (v=1) keypoints, a crowd
+    annotation and a person without keypoints (both skipped by the official loader)."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    intrinsic = (1500.0 * size[0] / 2048, 1500.0 * size[0] / 2048, size[0] / 2, size[1] / 2)
+    (out / "images" / "train2017").mkdir(parents=True, exist_ok=True)
+    (out / "annotations").mkdir(parents=True, exist_ok=True)
+    entries: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
+    for i in range(images):
+        drawn = []
+        for _ in range(int(rng.integers(1, 3))):
+            pose = _pose21(rng, float(rng.uniform(-700, 700)), float(rng.uniform(3500, 6000)))
+            points = np.array([pose[j] + np.asarray(off, dtype=np.float64) for j, off in _COCO_FROM])
+            pixels = _project(points, intrinsic)
+            v = rng.choice([0, 1, 2], size=17, p=[0.1, 0.2, 0.7])
+            keypoints = np.concatenate([pixels, v[:, None]], axis=1)
+            keypoints[v == 0, :2] = 0.0
+            drawn.append(_project(pose, intrinsic)[:17])
+            annotations.append(
+                {
+                    "id": len(annotations) + 1,
+                    "image_id": i + 1,
+                    "category_id": 1,
+                    "iscrowd": 0,
+                    "bbox": _tight_box(pixels[v > 0] if (v > 0).any() else pixels),
+                    "area": 1.0,
+                    "num_keypoints": int((v > 0).sum()),
+                    "keypoints": keypoints.round(2).reshape(-1).tolist(),
+                }
+            )
+        name = f"{i + 1:012d}.jpg"
+        entries.append({"id": i + 1, "file_name": name, "width": size[0], "height": size[1]})
+        cv2.imwrite(str(out / "images" / "train2017" / name), _draw(size, drawn, rng), [cv2.IMWRITE_JPEG_QUALITY, 90])
+    crowd = dict(annotations[0], id=len(annotations) + 1, iscrowd=1)
+    empty = dict(annotations[0], id=len(annotations) + 2, num_keypoints=0, keypoints=[0.0] * 51)
+    annotations += [crowd, empty]
+    categories = [{"id": 1, "name": "person", "keypoints": ["nose"] * 17, "skeleton": []}]
+    (out / "annotations" / "person_keypoints_train2017.json").write_text(
+        json.dumps({"images": entries, "annotations": annotations, "categories": categories})
+    )
+    return {"images": images, "people": len(annotations) - 2}
+
+
+__all__ = ["TEMPLATE", "TEMPLATE_21", "MupotsSynthConfig", "generate", "generate_coco", "generate_muco"]

@@ -1,6 +1,7 @@
 """The official ConvNeXtPose test loop, on the CPU: the baseline `eval_speed.py` measures cnp against.
 
-Usage: python benchmarks/official_loop.py --variant M --checkpoint F --data-dir D [--workers 20] [--batch-size 16] [--no-flip] [--coords OUT.npy]
+Usage: python benchmarks/official_loop.py --variant M --checkpoint F --data-dir D [--dataset h36m] [--option bbox=rootnet]
+       [--workers 20] [--batch-size 16] [--no-flip] [--coords OUT.npy]
 
 It does, per sample and per batch, what the official ``main/test.py`` (Tester, DatasetLoader,
 ``generate_patch_image``, ``soft_argmax``) does, with its ``.cuda()`` calls left out:
@@ -134,14 +135,20 @@ class OfficialTestSet(Dataset[torch.Tensor]):
         return out
 
 
-def test_db(split: Any) -> list[dict[str, Any]]:
-    """One dict per sample, as ``Human36M.load_data`` builds them (joints projected to pixels + relative depth)."""
+def test_db(split: Any, kept_joints: int | None = None) -> list[dict[str, Any]]:
+    """One dict per sample, as ``Human36M.load_data`` builds them (joints projected to pixels + relative
+    depth); with ``kept_joints`` (MuPoTS's RootNet boxes, which carry no ground truth) the official
+    loader's dummy zeros of that many joints instead."""
     db = []
     for i in range(len(split)):
         cam = split.joint_cam[i]
         f, c = split.focal[i], split.center[i]
-        img = np.stack((cam[:, 0] / cam[:, 2] * f[0] + c[0], cam[:, 1] / cam[:, 2] * f[1] + c[1], cam[:, 2]), axis=1)
-        img[:, 2] = img[:, 2] - split.root_cam[i, 2]
+        if kept_joints is not None:
+            cam = np.zeros((kept_joints, 3))
+            img = np.zeros((kept_joints, 3))
+        else:
+            img = np.stack((cam[:, 0] / cam[:, 2] * f[0] + c[0], cam[:, 1] / cam[:, 2] * f[1] + c[1], cam[:, 2]), axis=1)
+            img[:, 2] = img[:, 2] - split.root_cam[i, 2]
         db.append(
             {
                 "img_path": split.image_paths[i],
@@ -149,7 +156,7 @@ def test_db(split: Any) -> list[dict[str, Any]]:
                 "bbox": np.asarray(split.bboxes[i], dtype=np.float64),
                 "joint_img": img,
                 "joint_cam": cam.copy(),
-                "joint_vis": np.ones((len(cam), 1)),
+                "joint_vis": np.ones((len(cam), 1)) if kept_joints is None else np.zeros((kept_joints, 1)),
                 "root_cam": split.root_cam[i].copy(),
                 "f": np.asarray(f).copy(),
                 "c": np.asarray(c).copy(),
@@ -159,7 +166,15 @@ def test_db(split: Any) -> list[dict[str, Any]]:
 
 
 def official_loop(
-    variant: str, checkpoint: Path, data_dir: Path, *, workers: int = 20, batch_size: int = 16, flip_test: bool = True
+    variant: str,
+    checkpoint: Path,
+    data_dir: Path,
+    *,
+    workers: int = 20,
+    batch_size: int = 16,
+    flip_test: bool = True,
+    dataset_name: str = "h36m",
+    options: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Run the official test loop once; timings and the (N, J, 3) coordinates."""
     from cnp_core import SplitOptions, load_model
@@ -167,8 +182,11 @@ def official_loop(
 
     pose_model, _ = load_model(variant, checkpoint)
     spec = pose_model.variant
-    split = registry("dataset").get("h36m").load_split(data_dir, SplitOptions.of({}, input_shape=spec.input_shape))
-    dataset = OfficialTestSet(test_db(split), spec.input_shape, spec.output_shape, spec.depth_dim)
+    split = (
+        registry("dataset").get(dataset_name).load_split(data_dir, SplitOptions.of(options or {}, input_shape=spec.input_shape))
+    )
+    dummy = len(split.eval_joints) if not split.joint_cam.any() else None  # boxes without ground truth (MuPoTS)
+    dataset = OfficialTestSet(test_db(split, dummy), spec.input_shape, spec.output_shape, spec.depth_dim)
     loader = DataLoader(dataset=dataset, batch_size=batch_size, shuffle=False, num_workers=workers, pin_memory=True)
     model = nn.DataParallel(OfficialNet(pose_model)).eval()
     width = spec.output_shape[1]
@@ -210,9 +228,18 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=16, help="the official cfg.test_batch_size")
     parser.add_argument("--no-flip", action="store_true")
     parser.add_argument("--coords", type=Path, help="write the (N, J, 3) coordinates here (.npy)")
+    parser.add_argument("--dataset", default="h36m", help="a registered dataset (h36m, mupots, ...)")
+    parser.add_argument("--option", action="append", default=[], help="a dataset option as NAME=VALUE (repeatable)")
     args = parser.parse_args()
     result = official_loop(
-        args.variant, args.checkpoint, args.data_dir, workers=args.workers, batch_size=args.batch_size, flip_test=not args.no_flip
+        args.variant,
+        args.checkpoint,
+        args.data_dir,
+        workers=args.workers,
+        batch_size=args.batch_size,
+        flip_test=not args.no_flip,
+        dataset_name=args.dataset,
+        options=dict(o.split("=", 1) for o in args.option),
     )
     coords = result.pop("coords")
     if args.coords:

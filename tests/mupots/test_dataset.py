@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from cnp_cli.app import app
 
-from .test_scoring import matlab_eval, matlab_tables
+from .test_scoring import matlab_eval, matlab_groups, matlab_tables
 
 runner = CliRunner()
 
@@ -126,6 +126,9 @@ def test_scores_equal_the_matlab_semantics_on_the_written_files(
     assert record["total"] == pytest.approx(pck_total, abs=1e-9)
     assert record["metrics"]["mupots_auc"]["total"] == pytest.approx(auc_total, abs=1e-9)
     assert record["per_action"] == pytest.approx(pcks, abs=1e-9)
+    groups = matlab_groups(errors)
+    for group, value in record["per_joint"].items():  # type: ignore[union-attr]
+        assert value == pytest.approx(np.mean([g[group] for g in groups.values()]), abs=1e-9), group
     assert "total_mm" not in record and set(record["metrics"]) == {
         "mupots_auc",
         "mupots_pck_pooled",

@@ -164,17 +164,36 @@ def matlab_eval(sequences, preds_2d, preds_3d, eval_mode: int, is_relative: int)
     return out
 
 
+GROUPS_1BASED = {
+    "Head": [1],
+    "Neck": [2],
+    "Shoulder": [3, 6],
+    "Elbow": [4, 7],
+    "Wrist": [5, 8],
+    "Hip": [9, 12],
+    "Knee": [10, 13],
+    "Ankle": [11, 14],
+}
+
+
 def matlab_tables(errors):  # type: ignore[no-untyped-def]
     """3DPCK and AUC per sequence over the 14 scored joints (1-based groups Head 1, Neck 2,
     Shoulder 3 6, Elbow 4 7, Wrist 5 8, Hip 9 12, Knee 10 13, Ankle 11 14), then the mean."""
-    groups = [[1], [2], [3, 6], [4, 7], [5, 8], [9, 12], [10, 13], [11, 14]]
-    joints = [j - 1 for g in groups for j in g]
+    joints = [j - 1 for g in GROUPS_1BASED.values() for j in g]
     pcks, aucs = {}, {}
     for name, e in errors.items():
         e = e[:, joints]
         pcks[name] = 100 * np.mean(e < 150)
         aucs[name] = 100 * np.mean([np.mean(e < t) for t in range(0, 151, 5)])
     return pcks, aucs, np.mean(list(pcks.values())), np.mean(list(aucs.values()))
+
+
+def matlab_groups(errors):  # type: ignore[no-untyped-def]
+    """Per sequence and joint group: 3DPCK over the group's joints of every evaluated person."""
+    return {
+        name: {g: 100 * np.mean(e[:, [j - 1 for j in joints]] < 150) for g, joints in GROUPS_1BASED.items()}
+        for name, e in errors.items()
+    }
 
 
 def synthetic_sequences(seed: int):  # type: ignore[no-untyped-def]
@@ -231,5 +250,9 @@ def test_equal_to_an_independent_transcription_of_the_matlab_script(
     for name in pcks:
         assert summary["per_sequence"][name]["pck"] == pytest.approx(pcks[name], abs=1e-9)
         assert summary["per_sequence"][name]["auc"] == pytest.approx(aucs[name], abs=1e-9)
+    groups = matlab_groups(reference)
+    for name, per_group in groups.items():
+        for group, value in per_group.items():
+            assert summary["per_sequence"][name]["groups"][group]["pck"] == pytest.approx(value, abs=1e-9)
     assert 0 < summary["pck"] < 100  # the data is not trivially perfect or hopeless
     assert scored[1].missing_frames == ["TS2_img_000005"]

@@ -257,6 +257,8 @@ def _per_sample(run: Run) -> tuple[np.ndarray, np.ndarray] | str:
         return f"{run.label} has no {SAMPLES_FILE} (written by cnp eval since per-sample results exist)"
     table = run_samples(run, ("image_id", "headline"))
     if table is None:
+        if run_samples(run, ("image_id",)) is not None:
+            return f"{run.label}'s evaluator gives no per-sample headline (its samples are not what it scores, or it kept none)"
         return f"{file} is unreadable or lacks image_id/headline columns"
     errors = per_sample_headline(table)
     if errors is None or len(errors) != len(table["image_id"]):

@@ -195,3 +195,14 @@ def test_impossible_totals_and_resource_settings_are_refused(tmp_path: Path) -> 
         refused = runner.invoke(app, ["eval", "--variant", "XS", "--demo", "--output", str(tmp_path / "o"), flag, value])
         err = refused.stderr[refused.stderr.index("error: ") :]  # after the demo's notice
         assert refused.exit_code == 1 and err.startswith(f"error: {flag} {value}") and said in err, refused.output
+
+
+def test_a_second_rootnet_entry_for_one_image_is_an_error_not_a_silent_winner(tmp_path: Path) -> None:
+    from cnp_core.errors import DataError
+    from cnp_h36m.rootnet import load_bbox_root
+
+    entry = {"image_id": 7, "bbox": [10, 10, 100, 100], "root_cam": [0, 0, 5000]}
+    path = tmp_path / "bbox_root_human36m_output.json"
+    path.write_text(json.dumps([entry, {**entry, "image_id": 8}, {**entry, "root_cam": [0, 0, 4000]}]))
+    with pytest.raises(DataError, match=r"image_id 7 has two entries \(0 and 2\)"):
+        load_bbox_root(path)

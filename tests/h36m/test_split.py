@@ -113,8 +113,16 @@ def test_missing_and_corrupt_images_fail_clearly(h36m_dir: Path, tmp_path: Path)
     model = cnp_core.build_model("XS")
     config = InferenceConfig(batch_size=4, workers=0, progress=False, flip=False)
     Path(split.image_paths[5]).write_bytes(b"\xff\xd8 this is not really a jpeg")
-    with pytest.raises(DataError, match="corrupt or not an image"):
+    with pytest.raises(DataError, match="corrupt, cut short or not an image"):
         predict_coords(model, split.image_paths[:8], split.bboxes[:8], config, output_width=32)
+    # a JPEG cut short: OpenCV would decode its first half and grey the rest; cnp refuses it
+    whole = Path(split.image_paths[6]).read_bytes()
+    Path(split.image_paths[5]).write_bytes(whole)
+    Path(split.image_paths[6]).write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(DataError, match=r"cannot read image .*cut short"):
+        predict_coords(model, split.image_paths[:8], split.bboxes[:8], config, output_width=32)
+    Path(split.image_paths[6]).write_bytes(whole + b"\x00" * 10)  # padding after the end marker is fine
+    predict_coords(model, split.image_paths[:8], split.bboxes[:8], config, output_width=32)
     Path(split.image_paths[3]).unlink()
     with pytest.raises(DataError, match="1 of 8 images are missing"):
         predict_coords(model, split.image_paths[:8], split.bboxes[:8], config, output_width=32)

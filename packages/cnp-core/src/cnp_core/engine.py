@@ -110,7 +110,7 @@ class PatchDataset(Dataset[tuple[torch.Tensor, int, str]]):
             self._last = None if image is None else (path, image)
         if image is None:
             blank = torch.zeros(*self.input_shape, 3, dtype=torch.uint8)
-            reason = "missing" if not os.path.exists(path) else "corrupt or not an image"
+            reason = "missing" if not os.path.exists(path) else "corrupt, cut short or not an image"
             return blank, index, f"cannot read image {path} ({reason}); re-extract or re-download it"
         return torch.from_numpy(crop_patch_u8(image, self.bboxes[index], self.input_shape)), index, ""
 

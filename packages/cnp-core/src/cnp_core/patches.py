@@ -119,6 +119,27 @@ def normalize(patch_rgb: np.ndarray) -> np.ndarray:
 
 
 def read_image(path: str) -> np.ndarray | None:
-    """BGR uint8 image, EXIF orientation ignored; None if the file cannot be decoded."""
-    image = cv2.imread(path, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+    """BGR uint8 image, EXIF orientation ignored; None if the file cannot be decoded, is a JPEG cut
+    short (OpenCV would return its half-grey partial decode) or claims a size OpenCV refuses."""
+    if truncated_jpeg(path):
+        return None
+    try:
+        image = cv2.imread(path, cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+    except cv2.error:  # e.g. a header claiming 65000 x 65000 pixels
+        return None
     return image if isinstance(image, np.ndarray) else None
+
+
+def truncated_jpeg(path: str, tail: int = 64) -> bool:
+    """A JPEG file (it starts with SOI) without its end-of-image marker near its end: cut short."""
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(2) != b"\xff\xd8":
+                return False
+            fh.seek(0, 2)
+            size = fh.tell()
+            fh.seek(max(0, size - tail))
+            end = fh.read()
+    except OSError:
+        return False
+    return b"\xff\xd9" not in end.rstrip(b"\x00")

@@ -31,6 +31,12 @@ def load_bbox_root(path: Path) -> BboxRoot:
         numbers(box[2:], shape=(2,), what="bbox width and height", where=where, positive=True)
         root_cam = numbers(root, shape=(3,), what="root_cam [X, Y, Z]", where=where)
         numbers(root_cam[2:], shape=(1,), what="root depth Z", where=where, positive=True)
+        if image_id in table:  # Human3.6M has one person per image: a second box is a broken file, not a choice
+            first = next(k for k, e in enumerate(entries) if isinstance(e, dict) and str(e.get("image_id")) == str(image_id))
+            raise DataError(
+                f"RootNet file {path}: image_id {image_id} has two entries ({first} and {n}); Human3.6M has one person "
+                "per image, so the file is broken or merged twice: pass the file RootNet wrote with --bbox-root"
+            )
         table[image_id] = (box, root_cam)
     return table
 

@@ -206,3 +206,54 @@ def test_a_second_rootnet_entry_for_one_image_is_an_error_not_a_silent_winner(tm
     path.write_text(json.dumps([entry, {**entry, "image_id": 8}, {**entry, "root_cam": [0, 0, 4000]}]))
     with pytest.raises(DataError, match=r"image_id 7 has two entries \(0 and 2\)"):
         load_bbox_root(path)
+
+
+@pytest.mark.slow  # two short trainings
+def test_resume_refuses_a_changed_recipe_or_variant_unless_asked(train_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    assert _train(train_dir, out).exit_code == 0  # type: ignore[attr-defined]
+    changed = _train(train_dir, out, "--resume", "--epochs", "2", "--lr", "0.0005")
+    err = changed.stderr  # type: ignore[attr-defined]
+    assert changed.exit_code == 1 and "changed recipe (epochs 1 -> 2, lr 0.001 -> 0.0005)" in err and "--resume-changed" in err, (
+        err
+    )  # type: ignore[attr-defined]
+    other = runner.invoke(
+        app,
+        [
+            "train",
+            "--variant",
+            "S",
+            "--data-dir",
+            str(train_dir),
+            "--epochs",
+            "1",
+            "--warmup-epochs",
+            "0",
+            "--batch-size",
+            "4",
+            "--workers",
+            "0",
+            "--output",
+            str(out),
+            "--resume",
+        ],
+    )
+    assert other.exit_code == 1 and "are of variant XS, not S" in other.stderr, other.output
+    frozen = _train(train_dir, out, "--resume", "--freeze-backbone", "--resume-changed")
+    assert frozen.exit_code == 1 and "cannot switch freeze_backbone" in frozen.stderr  # type: ignore[attr-defined]
+    accepted = _train(train_dir, out, "--resume", "--epochs", "2", "--lr", "0.0005", "--resume-changed")
+    assert accepted.exit_code == 0, accepted.output  # type: ignore[attr-defined]
+    config = json.loads((out / "train_config.json").read_text())
+    assert config["recipe_changes"] == [{"from_epoch": 1, "changed": {"epochs": [1, 2], "lr": [0.001, 0.0005]}}]
+    assert (out / "snapshot_1.pth.tar").is_file()
+
+
+def test_devices_cnp_cannot_run_on_and_ignored_checkpoints_are_one_line(tmp_path: Path) -> None:
+    for device in ("meta", "mps"):
+        result = runner.invoke(app, ["eval", "--variant", "XS", "--demo", "--device", device, "--output", str(tmp_path)])
+        err = result.stderr[result.stderr.index("error: ") :]
+        assert result.exit_code == 1 and err.startswith(f"error: --device '{device}': cnp runs on cpu or cuda"), result.output
+    both = runner.invoke(
+        app, ["eval", "--variant", "XS", "--backend", "onnxruntime", "--model", "m.onnx", "--checkpoint", "c.pth"]
+    )
+    assert both.exit_code == 1 and "--model FILE.onnx is the whole model" in both.stderr, both.output

@@ -60,6 +60,8 @@ def resolve_device(spec: str = "auto") -> torch.device:
         device = torch.device(spec)
     except RuntimeError:
         raise ParameterError("device", spec, "use auto, cpu, cuda or cuda:N") from None
+    if device.type not in ("cpu", "cuda"):
+        raise ParameterError("device", spec, f"cnp runs on cpu or cuda, not {device.type}; use auto, cpu, cuda or cuda:N")
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ParameterError("device", spec, "CUDA is not available on this machine; use cpu or auto")
     return device

@@ -104,6 +104,8 @@ def eval_command(
             raise CnpError(f"--backend {backend!r}: use torch or onnxruntime")
         if (backend == "onnxruntime") != bool(model):
             raise CnpError("--backend onnxruntime goes with --model FILE.onnx (from `cnp export`), and --model needs it")
+        if model and (checkpoint or model_dir is not None or epochs is not None):
+            raise CnpError("--model FILE.onnx is the whole model: drop --checkpoint/--model-dir/--epochs, or evaluate those in another run")
         if alignment is not None and alignment not in ALIGNMENTS:
             raise CnpError(f"--alignment {alignment!r}: use one of {', '.join(ALIGNMENTS)}")
         paths = list(checkpoint or [])

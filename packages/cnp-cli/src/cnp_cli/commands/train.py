@@ -39,6 +39,12 @@ def train_command(
         bool | None, typer.Option("--freeze-backbone", help="Train the head only (backbone weights and BN statistics fixed).")
     ] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from the last snapshot in --output.")] = False,
+    resume_changed: Annotated[
+        bool,
+        typer.Option(
+            "--resume-changed", help="With --resume: continue although the recipe changed (train_config.json records it)."
+        ),
+    ] = False,
     mix: Annotated[
         list[str] | None,
         typer.Option(help="Another training set, DATASET=FOLDER (repeatable), e.g. mpii=data/MPII: 3D and 2D sets are balanced."),
@@ -87,6 +93,7 @@ def train_command(
             config=recipe,
             init=init,
             resume=resume,
+            resume_changed=resume_changed,
             device=dist.device,
             workers=parse_workers(workers),
             mix=[_pair(m) for m in mix or ()],

@@ -160,6 +160,7 @@ class TrainRun:
     device: str = "cpu"
     workers: int = 0
     init: Path | None = None
+    resume_changed: bool = False  # with resume: continue although the recipe changed (recorded per epoch)
     resume: bool = False
     describe: dict[str, Any] = field(default_factory=dict)  # dataset, options, ... for train_config.json
 
@@ -183,6 +184,46 @@ def _set_mode(model: PoseModel, freeze_backbone: bool) -> None:
     model.train()
     if freeze_backbone:
         model.backbone.eval()  # frozen: BatchNorm keeps its running statistics
+
+
+# Settings that do not change what is learned: how often to evaluate.
+_CADENCE = frozenset({"eval_every"})
+
+
+def _resume_changes(state: dict[str, Any], run: TrainRun, start: int) -> dict[str, list[Any]]:
+    """What differs between the snapshot's run and this one. Another variant is always refused (its
+    weights do not fit); a changed recipe only with ``resume_changed`` (then it is recorded)."""
+    raw = state.get("cnp")
+    stored: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    if stored.get("variant") not in (None, run.variant.name):
+        raise CnpError(
+            f"--resume: the snapshots in {run.output_dir} are of variant {stored['variant']}, not {run.variant.name}; "
+            f"pass --variant {stored['variant']}, or another --output for a new run"
+        )
+    config = stored.get("config")
+    before: dict[str, Any] = config if isinstance(config, dict) else {}
+    after = run.config.to_dict()
+    changes = {k: [before[k], after[k]] for k in sorted(after) if k in before and k not in _CADENCE and before[k] != after[k]}
+    if "freeze_backbone" in changes:
+        raise CnpError(
+            "--resume cannot switch freeze_backbone: the optimizer's state covers other parameters; "
+            f"start a new run from the snapshot with --init {snapshot_path(run.output_dir, start - 1)} --output NEW"
+        )
+    if changes and not run.resume_changed:
+        listed = ", ".join(f"{k} {b} -> {a}" for k, (b, a) in changes.items())
+        raise CnpError(
+            f"--resume with a changed recipe ({listed}); resume with the same settings, or pass --resume-changed "
+            f"to continue from epoch {start} with the new ones (train_config.json records the change)"
+        )
+    return changes
+
+
+def _recipe_history(folder: Path) -> list[Any]:
+    try:
+        history = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8")).get("recipe_changes", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    return history if isinstance(history, list) else []
 
 
 def _diverged(epoch: int, step: int, what: str, config: TrainConfig) -> CnpError:
@@ -283,8 +324,10 @@ def train(
     if not run.resume and dist.is_main:  # a file of the user's named like ours is never overwritten
         for name, owned in ((CONFIG_FILE, _our_config), (LOG_FILE, _our_log)):
             claim_output(run.output_dir / name, owned=owned)
+    changes: dict[str, list[Any]] = {}
     if done is not None:
         state = load_snapshot(snapshot_path(run.output_dir, done))
+        changes = _resume_changes(state, run, int(state["epoch"]) + 1)
         model.load_state_dict({k.removeprefix("module."): v for k, v in state["network"].items()})
         optimizer.load_state_dict(state["optimizer"])
         start = int(state["epoch"]) + 1
@@ -301,6 +344,9 @@ def train(
     records: list[dict[str, Any]] = []
     writer = None
     if dist.is_main:
+        history = _recipe_history(run.output_dir) if done is not None else []
+        if changes:
+            history.append({"from_epoch": start, "changed": changes})
         write_json(
             run.output_dir / CONFIG_FILE,
             {
@@ -309,6 +355,7 @@ def train(
                 "config": config.to_dict(),
                 "samples": len(run.split),
                 "world_size": dist.world_size,
+                "recipe_changes": history,  # [{from_epoch, changed: {setting: [before, after]}}] of resumed runs
             },
         )
         kept = _log_lines(run.output_dir, start - 1)

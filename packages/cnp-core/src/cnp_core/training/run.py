@@ -23,6 +23,7 @@ def train_model(
     config: TrainConfig | None = None,
     init: str | Path | None = None,
     resume: bool = False,
+    resume_changed: bool = False,
     device: str = "auto",
     workers: int | None = None,
     progress: bool = True,
@@ -92,6 +93,7 @@ def train_model(
         workers=workers,
         init=Path(init) if init is not None else None,
         resume=resume,
+        resume_changed=resume_changed,
         describe={
             "dataset": dataset,
             "options": split_options.given,

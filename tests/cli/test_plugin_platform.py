@@ -189,7 +189,11 @@ def test_plugins_lists_metrics_and_commands() -> None:
     assert result.exit_code == 0, result.output
     rows = {r["name"]: r for r in json.loads(result.stdout)}
     assert rows["cnp-h36m"]["registered"]["command"][:2] == ["data", "data synth"]
-    assert rows["cnp-mupots"]["registered"]["command"] == ["data synth-mupots"]  # added to another plugin's group
+    assert rows["cnp-mupots"]["registered"]["command"] == [
+        "data synth-mupots",
+        "data synth-muco",
+        "data synth-coco",
+    ]  # in another plugin's group
     assert "pck150" in rows["cnp-core"]["registered"]["metric"]
 
 

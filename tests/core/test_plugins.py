@@ -22,7 +22,7 @@ def test_unknown_name_lists_known_and_suggests() -> None:
         cnp_core.get_variant("MM")
     message = str(info.value)
     assert "Did you mean 'M'?" in message
-    assert message.endswith("Known variants: L, M, S, XS, XS-tiny14, XS-wide.")
+    assert message.endswith("Known variants: L, L-muco, M, M-muco, S, S-muco, XS, XS-muco, XS-tiny14, XS-wide.")
     assert isinstance(info.value, KeyError)
 
 

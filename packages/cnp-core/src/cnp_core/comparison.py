@@ -276,13 +276,15 @@ def paired_difference(run: Run, base: Run, resamples: int = 1000, seed: int = 0)
     mine, theirs = _per_sample(run), _per_sample(base)
     reason = next((x for x in (mine, theirs) if isinstance(x, str)), None)
     prints = (run.record.get("data_fingerprint"), base.record.get("data_fingerprint"))
-    if reason is None and None not in prints and prints[0] != prints[1]:
-        reason = "different data (another data folder, or changed annotation files): the same image ids are not the same frames"
     if reason is None:
         assert not isinstance(mine, str) and not isinstance(theirs, str)
         order = _matching_rows(mine[0], theirs[0])
         if order is None:
             reason = f"different frames ({len(mine[0])} vs {len(theirs[0])} samples, or other image ids)"
+        elif None not in prints and prints[0] != prints[1]:
+            reason = (
+                "different data (another data folder, or changed annotation files): the same image ids are not the same frames"
+            )
         else:
             mine = (theirs[0], mine[1][order])  # the run's rows in the baseline's order
             if not (np.isfinite(mine[1]).all() and np.isfinite(theirs[1]).all()):

@@ -105,7 +105,9 @@ def eval_command(
         if (backend == "onnxruntime") != bool(model):
             raise CnpError("--backend onnxruntime goes with --model FILE.onnx (from `cnp export`), and --model needs it")
         if model and (checkpoint or model_dir is not None or epochs is not None):
-            raise CnpError("--model FILE.onnx is the whole model: drop --checkpoint/--model-dir/--epochs, or evaluate those in another run")
+            raise CnpError(
+                "--model FILE.onnx is the whole model: drop --checkpoint/--model-dir/--epochs, or evaluate those in another run"
+            )
         if alignment is not None and alignment not in ALIGNMENTS:
             raise CnpError(f"--alignment {alignment!r}: use one of {', '.join(ALIGNMENTS)}")
         paths = list(checkpoint or [])

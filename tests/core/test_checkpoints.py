@@ -90,6 +90,7 @@ def test_wrong_variant_names_the_real_one(tmp_path: Path, random_states: dict) -
     assert "head.deconv_layers_1.pwconv.weight" in message
 
 
+@pytest.mark.slow  # builds an 88M-parameter model
 def test_guide_sized_model_matches_nothing(tmp_path: Path) -> None:
     from cnp_core.backbones.convnext_bn import ConvNeXtBN
 

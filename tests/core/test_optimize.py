@@ -47,7 +47,7 @@ def test_upsample_matrix_equals_interpolate() -> None:
 
 def _variants(heavy_batch: bool = False) -> list[object]:
     """Every registered variant; the published architectures again with another joint count
-    (e.g. the 21-joint MuPoTS-3D models) and, where ``heavy_batch``, M and L run in the slow suite."""
+    (e.g. the 21-joint MuPoTS-3D models) and, where ``heavy``, M and L run in the slow suite."""
     out: list[object] = []
     for n in cnp_core.list_variants():
         repeat = n.endswith("-muco")
@@ -55,7 +55,7 @@ def _variants(heavy_batch: bool = False) -> list[object]:
     return out
 
 
-@pytest.mark.parametrize("name", _variants())
+@pytest.mark.parametrize("name", _variants(heavy_batch=True))
 def test_batchnorm_folding_alone_equals_literal(name: str) -> None:
     """The first rewrite on its own: backbone and head with BN folded give the literal features."""
     variant = cnp_core.get_variant(name)
@@ -174,7 +174,7 @@ def test_optimized_model_falls_back_on_extreme_logits(monkeypatch: pytest.Monkey
 
 @pytest.mark.parametrize(
     ("name", "batch"),
-    [pytest.param(n, 1, marks=pytest.mark.slow) if n.endswith("-muco") else (n, 1) for n in cnp_core.list_variants()]
+    [pytest.param(n, 1, marks=pytest.mark.slow) if n.endswith("-muco") or n == "L" else (n, 1) for n in cnp_core.list_variants()]
     + [
         pytest.param(n, 3, marks=pytest.mark.slow) if n in ("M", "L") or n.endswith("-muco") else (n, 3)
         for n in cnp_core.list_variants()

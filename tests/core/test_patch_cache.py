@@ -98,6 +98,7 @@ def test_the_cache_is_bounded(small_split: tuple[list[str], np.ndarray], tmp_pat
     assert not older.exists() and cache_size(tmp_path / "b") <= fits_one.limit_bytes
 
 
+@pytest.mark.slow  # three evaluations
 def test_a_series_of_checkpoints_decodes_each_image_once(h36m_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import json
 

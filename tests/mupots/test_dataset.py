@@ -72,7 +72,7 @@ def _mat_body(data: bytes) -> bytes:
     return data[128:]  # after the header, whose text holds the time it was written
 
 
-@pytest.mark.parametrize("boxes", ["rootnet", "gt"])
+@pytest.mark.parametrize("boxes", ["rootnet", pytest.param("gt", marks=pytest.mark.slow)])
 def test_the_mat_files_are_what_the_official_evaluate_writes(
     mupots_dir: Path, muco_checkpoint: Path, tmp_path: Path, boxes: str
 ) -> None:
@@ -107,9 +107,9 @@ def _truth(data: Path, sequence: str) -> list[tuple[str, list[np.ndarray], list[
     ("people", "coords", "boxes"),
     [
         ("all", "relative", "rootnet"),
-        ("matched", "relative", "rootnet"),
-        ("all", "absolute", "gt"),
-        ("matched", "absolute", "rootnet"),
+        pytest.param("matched", "relative", "rootnet", marks=pytest.mark.slow),
+        pytest.param("all", "absolute", "gt", marks=pytest.mark.slow),
+        pytest.param("matched", "absolute", "rootnet", marks=pytest.mark.slow),
     ],
 )
 def test_scores_equal_the_matlab_semantics_on_the_written_files(

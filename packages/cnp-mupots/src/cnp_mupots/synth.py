@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from cnp_mupots.layout import annotation_json, default_bbox_root, images_dir
+from cnp_mupots.variants import SKELETON_17
 
 # A standing person, pelvis-relative (x right, y down, z forward), millimetres, MuPoTS's 17 joints.
 TEMPLATE = np.array(
@@ -95,24 +96,7 @@ def _draw(size: tuple[int, int], people: list[np.ndarray], rng: np.random.Genera
     image = rng.integers(40, 90, (height, width, 3), dtype=np.uint8)
     for pixels in people:
         color = tuple(int(v) for v in rng.integers(120, 256, 3))
-        for a, b in (
-            (0, 16),
-            (16, 1),
-            (1, 15),
-            (15, 14),
-            (14, 8),
-            (14, 11),
-            (8, 9),
-            (9, 10),
-            (11, 12),
-            (12, 13),
-            (1, 2),
-            (2, 3),
-            (3, 4),
-            (1, 5),
-            (5, 6),
-            (6, 7),
-        ):
+        for a, b in SKELETON_17:
             pa, pb = pixels[a], pixels[b]
             if np.isfinite(pa).all() and np.isfinite(pb).all():
                 cv2.line(image, (int(pa[0]), int(pa[1])), (int(pb[0]), int(pb[1])), color, max(1, width // 200))

@@ -3,31 +3,10 @@
 from __future__ import annotations
 
 from cnp_core import PaperNumbers, Variant, freeze_config
+from cnp_mupots.scoring import JOINTS as MUPOTS_JOINTS
 
 # MuCo-3DHP's joints: the model's output order; MuPoTS-3D keeps the first 17.
-JOINTS_21 = (
-    "Head_top",
-    "Thorax",
-    "R_Shoulder",
-    "R_Elbow",
-    "R_Wrist",
-    "L_Shoulder",
-    "L_Elbow",
-    "L_Wrist",
-    "R_Hip",
-    "R_Knee",
-    "R_Ankle",
-    "L_Hip",
-    "L_Knee",
-    "L_Ankle",
-    "Pelvis",
-    "Spine",
-    "Head",
-    "R_Hand",
-    "L_Hand",
-    "R_Toe",
-    "L_Toe",
-)
+JOINTS_21 = (*MUPOTS_JOINTS, "R_Hand", "L_Hand", "R_Toe", "L_Toe")
 FLIP_PAIRS_21 = ((2, 5), (3, 6), (4, 7), (8, 11), (9, 12), (10, 13))
 ROOT_21 = JOINTS_21.index("Pelvis")
 SKELETON_17 = (

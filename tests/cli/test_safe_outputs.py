@@ -257,3 +257,64 @@ def test_devices_cnp_cannot_run_on_and_ignored_checkpoints_are_one_line(tmp_path
         app, ["eval", "--variant", "XS", "--backend", "onnxruntime", "--model", "m.onnx", "--checkpoint", "c.pth"]
     )
     assert both.exit_code == 1 and "--model FILE.onnx is the whole model" in both.stderr, both.output
+
+
+def _editable(h36m_dir: Path, dest: Path) -> Path:
+    """A data folder sharing the images (a link) with editable copies of the JSON files."""
+    import shutil
+
+    shutil.copytree(h36m_dir / "annotations", dest / "annotations")
+    shutil.copytree(h36m_dir / "bbox_root", dest / "bbox_root")
+    (dest / "images").symlink_to(h36m_dir / "images")
+    return dest
+
+
+@pytest.mark.slow  # parses and evaluates edited copies of the data
+def test_skipped_boxes_are_counted_and_named_bad_cameras_and_ids_refused(h36m_dir: Path, tmp_path: Path) -> None:
+    from cnp_core.checkpoints import write_checkpoint
+    from cnp_core.checkpoints.synthetic import random_state_dict
+
+    data = _editable(h36m_dir, tmp_path / "H")
+    ann_file = data / "annotations" / "Human36M_subject11_data.json"
+    content = json.loads(ann_file.read_text())
+    first = content["annotations"][0]
+    first["bbox"] = [5000.0, 5000.0, 100.0, 100.0]  # wholly outside the 1000x1002 image: the official loader drops it
+    ann_file.write_text(json.dumps(content))
+    checked = runner.invoke(app, ["data", "check", str(data), "--protocol", "1", "--json"])
+    report = json.loads(checked.stdout)
+    assert checked.exit_code == 0 and report["ok"] and "1 GT box(es) are empty once clipped" in report["notes"][0], checked.output
+    ckpt = write_checkpoint(random_state_dict("XS"), tmp_path / "x.safetensors", form="safetensors")
+    args = ["eval", "--variant", "XS", "--checkpoint", str(ckpt), "--data-dir", str(data), "--protocol", "1", "--no-flip"]
+    result = runner.invoke(app, [*args, "--workers", "0", "--output", str(tmp_path / "o"), "--bootstrap", "0"])
+    assert result.exit_code == 0 and "1 sample(s) skipped" in result.stderr and f"image {first['image_id']}" in result.stderr, (
+        result.output
+    )
+    # two images with one id
+    content["annotations"][0]["bbox"] = content["annotations"][1]["bbox"]
+    content["images"][1]["id"] = content["images"][0]["id"]
+    ann_file.write_text(json.dumps(content))
+    dup = runner.invoke(app, [*args, "--workers", "0", "--output", str(tmp_path / "o2")])
+    assert dup.exit_code == 1 and "is used by" in dup.stderr and "every image needs its own id" in dup.stderr, dup.output
+    # a camera that puts the subject behind it
+    shutil_data = _editable(h36m_dir, tmp_path / "C")
+    cam_file = shutil_data / "annotations" / "Human36M_subject11_camera.json"
+    cameras = json.loads(cam_file.read_text())
+    cameras["1"]["t"] = [0.0, 0.0, -20000.0]
+    cam_file.write_text(json.dumps(cameras))
+    behind = runner.invoke(
+        app,
+        [
+            "eval",
+            "--variant",
+            "XS",
+            "--checkpoint",
+            str(ckpt),
+            "--data-dir",
+            str(shutil_data),
+            "--protocol",
+            "1",
+            "--output",
+            str(tmp_path / "o3"),
+        ],
+    )
+    assert behind.exit_code == 1 and "behind the camera" in behind.stderr, behind.output

@@ -14,7 +14,7 @@ from cnp_core.atomic import atomic_path, write_json
 from cnp_core.datasets import EvalSplit
 from cnp_h36m.options import H36MOptions
 
-CACHE_VERSION = 4  # 4: image paths stored absolute (resolved)
+CACHE_VERSION = 5  # 4: image paths stored absolute (resolved); 5: skipped boxes in the summary
 _ARRAYS = ("image_ids", "bboxes", "root_cam", "joint_cam", "focal", "center", "actions")
 
 

@@ -14,8 +14,9 @@ _IMAGE_FIELDS = ("id", "file_name", "width", "height", "subject", "action_idx", 
 _ANN_FIELDS = ("id", "image_id", "bbox")
 
 
-def check_folder(data_dir: Path, options: H36MOptions, max_listed: int = 20) -> list[str]:
-    """Problems found (empty when the folder can be evaluated with ``options``)."""
+def check_folder(data_dir: Path, options: H36MOptions, max_listed: int = 20, notes: list[str] | None = None) -> list[str]:
+    """Problems found (empty when the folder can be evaluated with ``options``); ``notes`` receives
+    what is not a problem but worth saying (boxes the official loader skips too)."""
     problems: list[str] = []
     if not data_dir.is_dir():
         return [f"{data_dir}: folder does not exist"]
@@ -56,6 +57,12 @@ def check_folder(data_dir: Path, options: H36MOptions, max_listed: int = 20) -> 
         split = Human36M().load(data_dir, options, cache_dir=None)
     except DataError as exc:
         return [str(exc)]
+    skipped = split.meta.get("summary", {}).get("skipped_boxes", 0)
+    if skipped and notes is not None:
+        first = split.meta["summary"]["skipped_first"][0]
+        notes.append(
+            f"{skipped} GT box(es) are empty once clipped to their image and are skipped, as the official loader skips them; first: {first}"
+        )
     missing, corrupt = [], []
     for image_path in split.image_paths:
         p = Path(image_path)

@@ -122,7 +122,7 @@ def check_command(
         problems, notes = check_mpii(data_dir)
     elif dataset == "h36m":
         settings = h36m_options(SplitOptions.of({"protocol": protocol, "bbox": bbox or "gt", "bbox_root": bbox_root}))
-        problems = check_folder(data_dir, settings)
+        problems = check_folder(data_dir, settings, notes=notes)
     else:
         from cnp_core.hookspecs import ChecksData
         from cnp_core.plugins import registry

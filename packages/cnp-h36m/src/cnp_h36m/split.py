@@ -74,10 +74,16 @@ def _subject_samples(data_dir: Path, subject: int, options: H36MOptions, samplin
             continue
         if _field(img, "frame_idx", data_path, "image") % sampling != 0:
             continue
-        images[_field(img, "id", data_path, "image")] = img
+        image_id = _field(img, "id", data_path, "image")
+        if image_id in images:  # one id, two images: the annotation could go to either
+            raise DataError(
+                f"{data_path}: image id {image_id} is used by {images[image_id].get('file_name')} and {img.get('file_name')}; "
+                "every image needs its own id (re-extract the annotation file)"
+            )
+        images[image_id] = img
     aspect = options.input_shape[1] / options.input_shape[0]
     out: dict[str, list[Any]] = {
-        k: [] for k in ("id", "file", "bbox", "joint_world", "R", "t", "f", "c", "wh", "subaction", "camera", "frame")
+        k: [] for k in ("id", "file", "bbox", "joint_world", "R", "t", "f", "c", "wh", "subaction", "camera", "frame", "skipped")
     }
     for ann in data["annotations"]:
         img = images.get(_field(ann, "image_id", data_path, "annotation"))
@@ -97,7 +103,10 @@ def _subject_samples(data_dir: Path, subject: int, options: H36MOptions, samplin
             raw_box = numbers(_field(ann, "bbox", data_path, "annotation"), shape=(4,), what="bbox", where=where)
             size = (_field(img, "width", data_path, "image"), _field(img, "height", data_path, "image"))
             bbox = process_bbox(raw_box, *size, aspect)
-            if bbox is None:
+            if bbox is None:  # as the official loader: no sample, but said (see collect)
+                out["skipped"].append(
+                    f"image {img.get('id')} ({file_name}): box {list(raw_box)} is empty once clipped to {size[0]}x{size[1]}"
+                )
                 continue
             out["bbox"].append(bbox.astype(np.float64))
         cam_idx = _field(img, "cam_idx", data_path, "image")
@@ -125,6 +134,7 @@ def collect(
         subject_of.extend([subject] * len(part["id"]))
         for key, values in part.items():
             cols.setdefault(key, []).extend(values)
+    skipped = cols.pop("skipped", [])
     if not cols.get("id"):
         raise DataError(f"{data_dir}: the {what} split is empty (no frame_idx % {sampling} == 0 images of subjects {subjects})")
     try:
@@ -138,6 +148,15 @@ def collect(
     world = np.concatenate([world, thorax[:, None, :]], axis=1)
     R, t = np.stack(cols["R"]), np.stack(cols["t"])
     joint_cam = (np.matmul(R, world.transpose(0, 2, 1)).transpose(0, 2, 1) + t[:, None, :]).astype(np.float32)
+    behind = np.flatnonzero(joint_cam[:, C.ROOT_INDEX, 2] <= 0)
+    if len(behind):
+        k = int(behind[0])
+        raise DataError(
+            f"{data_dir}: {len(behind)} sample(s) put the root joint behind the camera (camera-space Z <= 0), first "
+            f"{cols['file'][k]} (subject {subject_of[k]}, camera {cols['camera'][k]}, Z {joint_cam[k, C.ROOT_INDEX, 2]:.1f} mm); "
+            "check the camera file's R and t"
+        )
+    cols["skipped"] = skipped
     return cols, subject_of, joint_cam
 
 
@@ -215,7 +234,13 @@ def build_split(data_dir: Path, options: H36MOptions) -> EvalSplit:
             "sequence": np.array([f"S{s}_{a}_{b}" for s, a, b in zip(subjects_col, names, subaction, strict=True)]),
         },
         meta={
-            "summary": {"subjects": list(subjects), "bbox_root_file": str(bbox_file) if bbox_file else None},
+            "summary": {
+                "subjects": list(subjects),
+                "bbox_root_file": str(bbox_file) if bbox_file else None,
+                # GT boxes the official loader also drops (empty once clipped to the image): counted and named
+                "skipped_boxes": len(cols["skipped"]),
+                "skipped_first": cols["skipped"][:5],
+            },
             "subjects": list(subjects),
             "data_dir": str(data_dir),
         },

@@ -186,6 +186,12 @@ def _show(record: dict[str, Any], result: Any) -> None:
         f"tot (frame-wise): [bold]{h.label} {h.show(h.total)}[/]{interval}   action-wise average: "
         f"{h.show(h.action_mean)}   samples: {record['num_samples']}   ({h.direction})"
     )
+    split = record.get("split") or {}
+    if split.get("skipped_boxes"):
+        err.print(
+            f"[yellow]note:[/] {split['skipped_boxes']} sample(s) skipped: their GT box is empty once clipped to the image "
+            f"(the official loader skips them too); first: {split['skipped_first'][0]}"
+        )
     if record.get("degenerate_predictions"):
         err.print(
             f"[yellow]note:[/] {record['degenerate_predictions']} predictions are collapsed or not finite: "

@@ -318,3 +318,34 @@ def test_skipped_boxes_are_counted_and_named_bad_cameras_and_ids_refused(h36m_di
         ],
     )
     assert behind.exit_code == 1 and "behind the camera" in behind.stderr, behind.output
+
+
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        ('epochs = "ten"', "setting epochs = 'ten': expected a whole number"),
+        ("epochs = 2.5", "setting epochs = 2.5: expected a whole number"),
+        ("batch_size = 1.5", "setting batch_size = 1.5: expected a whole number"),
+        ("betas = [2.0, 3.0]", "setting betas = (2.0, 3.0): use two numbers from 0 to below 1"),
+        ("seed = -1", "setting seed = -1: use 0 or a positive whole number"),
+        ('augment = "no"', "setting augment = 'no': expected true or false"),
+        ("lr = inf", "setting lr = inf: expected a finite number"),
+    ],
+)
+def test_a_recipe_file_with_a_wrong_setting_is_named_before_anything_runs(tmp_path: Path, setting: str, said: str) -> None:
+    recipe = tmp_path / "recipe.toml"
+    recipe.write_text(setting + "\n")
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["train", "--variant", "XS", "--data-dir", str(tmp_path), "--config", str(recipe), "--output", str(out)]
+    )
+    assert result.exit_code == 1 and result.stderr.startswith(f"error: config file {recipe}: {said}"), result.output
+    assert not out.exists()  # refused before anything was written
+
+
+def test_the_library_names_a_config_of_the_wrong_type(tmp_path: Path) -> None:
+    from cnp_core import ParameterError
+    from cnp_core.training.run import train_model
+
+    with pytest.raises(ParameterError, match=r"config 'dict': pass a cnp_core\.training\.TrainConfig"):
+        train_model("XS", tmp_path, dataset="h36m", output_dir=tmp_path / "o", config={"epochs": 1})  # type: ignore[arg-type]

@@ -37,10 +37,13 @@ class TrainConfig:
     amp: bool = False  # mixed precision (CUDA only)
 
     def __post_init__(self) -> None:
+        self._check_types()
         checks = {
             "epochs": (self.epochs >= 1, "use 1 or more"),
             "batch_size": (self.batch_size >= 1, "use 1 or more"),
             "lr": (self.lr > 0, "use a positive rate"),
+            "seed": (self.seed >= 0, "use 0 or a positive whole number"),
+            "betas": (all(0 <= b < 1 for b in self.betas), "use two numbers from 0 to below 1, e.g. [0.9, 0.999]"),
             "min_lr": (0 <= self.min_lr <= self.lr, f"use 0 to lr ({self.lr})"),
             "warmup_epochs": (0 <= self.warmup_epochs < self.epochs, f"must be 0 or more and below epochs ({self.epochs})"),
             "weight_decay": (self.weight_decay >= 0, "use 0 or more"),
@@ -51,10 +54,53 @@ class TrainConfig:
             if not ok:
                 raise ParameterError(name, getattr(self, name), problem)
 
+    def _check_types(self) -> None:
+        """Each setting of its declared type (a whole number, a finite number, true/false), before any
+        range check, so ``epochs = "ten"`` or ``augment = "no"`` is named, never coerced."""
+        for f in fields(self):
+            value = getattr(self, f.name)
+            kind = _KINDS[f.name]
+            if kind == "int":
+                ok = isinstance(value, int) and not isinstance(value, bool)
+                expected = "a whole number"
+            elif kind == "float":
+                ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+                expected = "a finite number"
+            elif kind == "bool":
+                ok = isinstance(value, bool)
+                expected = "true or false"
+            else:  # the pair of Adam betas
+                ok = (
+                    isinstance(value, tuple)
+                    and len(value) == 2
+                    and all(isinstance(b, int | float) and not isinstance(b, bool) and math.isfinite(b) for b in value)
+                )
+                expected = "two finite numbers, e.g. [0.9, 0.999]"
+            if not ok:
+                raise ParameterError(f.name, value, f"expected {expected}")
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["betas"] = list(self.betas)
         return data
+
+
+_KINDS = {
+    "epochs": "int",
+    "batch_size": "int",
+    "lr": "float",
+    "min_lr": "float",
+    "warmup_epochs": "float",
+    "betas": "pair",
+    "weight_decay": "float",
+    "drop_path": "float",
+    "augment": "bool",
+    "shuffle": "bool",
+    "seed": "int",
+    "freeze_backbone": "bool",
+    "eval_every": "int",
+    "amp": "bool",
+}
 
 
 def learning_rate(step: float, config: TrainConfig) -> float:
@@ -78,12 +124,12 @@ def load_config(path: Path, base: TrainConfig | None = None) -> TrainConfig:
     unknown = sorted(set(data) - set(known))
     if unknown:
         raise DataError(f"config file {path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(known)}")
-    if "betas" in data:
+    if isinstance(data.get("betas"), list):
         data["betas"] = tuple(data["betas"])
     try:
         return replace(base or TrainConfig(), **data)
-    except TypeError as exc:
-        raise DataError(f"config file {path}: {exc}") from None
+    except ParameterError as exc:  # named as the file names it, not as a flag the user did not pass
+        raise DataError(f"config file {path}: setting {exc.parameter} = {exc.value!r}: {exc.problem}") from None
 
 
 __all__ = ["TrainConfig", "learning_rate", "load_config"]

@@ -43,6 +43,10 @@ def train_model(
     from cnp_core.training.loop import TrainRun, combine, train
     from cnp_core.variants import get_variant
 
+    if config is not None and not isinstance(config, TrainConfig):
+        raise ParameterError(
+            "config", type(config).__name__, "pass a cnp_core.training.TrainConfig, e.g. TrainConfig(epochs=10, lr=5e-4)"
+        )
     config = config or TrainConfig()
     spec = get_variant(variant)
     info = registry("dataset").get(dataset).info

@@ -349,3 +349,17 @@ def test_the_library_names_a_config_of_the_wrong_type(tmp_path: Path) -> None:
 
     with pytest.raises(ParameterError, match=r"config 'dict': pass a cnp_core\.training\.TrainConfig"):
         train_model("XS", tmp_path, dataset="h36m", output_dir=tmp_path / "o", config={"epochs": 1})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("epoch", [float("nan"), float("inf"), "70"])
+def test_a_damaged_epoch_label_does_not_stop_inspect_or_convert(tmp_path: Path, epoch: object) -> None:
+    import torch
+
+    from cnp_core.checkpoints.synthetic import random_state_dict
+
+    path = tmp_path / "snapshot.pth.tar"
+    torch.save({"epoch": epoch, "network": {f"module.{k}": v for k, v in random_state_dict("XS").items()}}, path)
+    shown = runner.invoke(app, ["inspect", str(path), "--json"])
+    assert shown.exit_code == 0 and json.loads(shown.stdout)["epoch"] is None, shown.output
+    converted = runner.invoke(app, ["convert", str(path), str(tmp_path / "w.safetensors"), "--variant", "XS"])
+    assert converted.exit_code == 0, converted.output

@@ -41,6 +41,16 @@ def epoch_from_name(name: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def read_epoch(value: object) -> int | None:
+    """A stored epoch as a whole number; None for anything else (a NaN or infinite float, a string,
+    a tensor): the epoch is a label, and a damaged one must not stop the weights from loading."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not (value == value and abs(value) != float("inf")):
+        return None
+    return int(value)
+
+
 def unpack(obj: object, path: Path, fmt: str, archive_name: str | None = None) -> RawCheckpoint:
     """Find the state dict in a loaded object: ``{'network': ...}`` (or state_dict/model) or a bare one."""
     if not isinstance(obj, Mapping):
@@ -52,7 +62,7 @@ def unpack(obj: object, path: Path, fmt: str, archive_name: str | None = None) -
         if isinstance(inner, Mapping) and inner and all(isinstance(v, torch.Tensor) for v in inner.values()):
             state = inner
             raw_epoch = obj.get("epoch")
-            epoch = int(raw_epoch) if isinstance(raw_epoch, (int, float)) else None
+            epoch = read_epoch(raw_epoch)
             break
     if state is None:
         if obj and all(isinstance(v, torch.Tensor) for v in obj.values()):

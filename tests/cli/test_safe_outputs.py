@@ -363,3 +363,19 @@ def test_a_damaged_epoch_label_does_not_stop_inspect_or_convert(tmp_path: Path, 
     assert shown.exit_code == 0 and json.loads(shown.stdout)["epoch"] is None, shown.output
     converted = runner.invoke(app, ["convert", str(path), str(tmp_path / "w.safetensors"), "--variant", "XS"])
     assert converted.exit_code == 0, converted.output
+
+
+@pytest.mark.slow  # a whole evaluation
+def test_an_unusable_cache_folder_means_running_uncached(h36m_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from cnp_core.checkpoints import write_checkpoint
+    from cnp_core.checkpoints.synthetic import random_state_dict
+
+    blocker = tmp_path / "cache-is-a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("CNP_CACHE_DIR", str(blocker))
+    ckpt = write_checkpoint(random_state_dict("XS"), tmp_path / "x.safetensors", form="safetensors")
+    args = ["eval", "--variant", "XS", "--checkpoint", str(ckpt), "--data-dir", str(h36m_dir), "--protocol", "1", "--no-flip"]
+    with pytest.warns(UserWarning, match="patch cache unusable"):
+        result = runner.invoke(app, [*args, "--workers", "0", "--output", str(tmp_path / "o"), "--json", "--bootstrap", "0"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)[0]["num_samples"] == 60 and blocker.read_text() == "not a folder"

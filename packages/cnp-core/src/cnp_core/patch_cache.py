@@ -15,17 +15,24 @@ import hashlib
 import json
 import os
 import shutil
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from cnp_core.atomic import atomic_path, make_dirs
+from cnp_core.atomic import OutputError, atomic_path, make_dirs
 from cnp_core.paths import disk_bytes
 
 VERSION = 1
 DATA, FILLED, META = "patches.npy", "filled.npy", "meta.json"
+
+
+class PatchCacheWarning(UserWarning):
+    """The patch cache could not be used; the run went on without it."""
+
+
 FREE_MARGIN = 1024**3  # leave this much disk free
 
 
@@ -108,10 +115,16 @@ class PatchCache:
             data = self._open(write=True)
             data[np.asarray(rows)] = patches
             self.filled[np.asarray(rows)] = True
-        except OSError:
+        except (OSError, OutputError) as exc:  # an unusable cache folder: run uncached, and say so once
             self.enabled = False
             self._data = None
             shutil.rmtree(self.folder, ignore_errors=True)
+            warnings.warn(
+                f"patch cache unusable ({' '.join(str(exc).split())}); this run decodes every image (set CNP_CACHE_DIR "
+                "to a writable folder, or pass --no-patch-cache)",
+                PatchCacheWarning,
+                stacklevel=2,
+            )
 
     def flush(self) -> None:
         """Make what was stored durable: the data, then the mask that says which rows hold it."""

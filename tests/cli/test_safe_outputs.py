@@ -379,3 +379,15 @@ def test_an_unusable_cache_folder_means_running_uncached(h36m_dir: Path, tmp_pat
         result = runner.invoke(app, [*args, "--workers", "0", "--output", str(tmp_path / "o"), "--json", "--bootstrap", "0"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)[0]["num_samples"] == 60 and blocker.read_text() == "not a folder"
+
+
+@pytest.mark.parametrize("field", ["id", "frame_idx", "width"])
+def test_a_string_where_a_number_belongs_is_named_by_data_check(h36m_dir: Path, tmp_path: Path, field: str) -> None:
+    data = _editable(h36m_dir, tmp_path / "H")
+    ann_file = data / "annotations" / "Human36M_subject11_data.json"
+    content = json.loads(ann_file.read_text())
+    content["images"][0][field] = str(content["images"][0][field])
+    ann_file.write_text(json.dumps(content))
+    result = runner.invoke(app, ["data", "check", str(data), "--protocol", "1", "--json"])
+    problems = json.loads(result.stdout)["problems"]
+    assert result.exit_code == 1 and any(f"field '{field}'" in p and "not a whole number" in p for p in problems), result.output

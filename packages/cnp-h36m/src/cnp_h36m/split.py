@@ -23,11 +23,21 @@ from cnp_h36m.rootnet import load_bbox_root, require_ids
 _ACT = re.compile(r"act_(\d+)")
 
 
+# Fields that are whole numbers in the parsed release; a string there ("3") is a malformed file.
+_INTEGER_FIELDS = frozenset(
+    {"id", "image_id", "subject", "action_idx", "subaction_idx", "cam_idx", "frame_idx", "width", "height"}
+)
+
+
 def _field(record: Mapping[str, Any], key: str, path: Path, what: str) -> Any:
     try:
-        return record[key]
+        value = record[key]
     except (KeyError, TypeError):
         raise DataError(f"malformed {what} in {path}: an entry lacks field {key!r}") from None
+    if key in _INTEGER_FIELDS and (isinstance(value, bool) or not isinstance(value, int)):
+        where = f" ({record.get('file_name')})" if isinstance(record, Mapping) and "file_name" in record else ""
+        raise DataError(f"malformed {what} in {path}{where}: field {key!r} is {value!r}, not a whole number")
+    return value
 
 
 def action_of(file_name: str) -> int:

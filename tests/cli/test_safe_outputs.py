@@ -391,3 +391,18 @@ def test_a_string_where_a_number_belongs_is_named_by_data_check(h36m_dir: Path, 
     result = runner.invoke(app, ["data", "check", str(data), "--protocol", "1", "--json"])
     problems = json.loads(result.stdout)["problems"]
     assert result.exit_code == 1 and any(f"field '{field}'" in p and "not a whole number" in p for p in problems), result.output
+
+
+def test_a_hostile_checkpoint_gets_cnps_words_never_torchs_advice(tmp_path: Path) -> None:
+    import torch
+
+    class Evil:
+        def __reduce__(self) -> tuple[object, ...]:
+            return (eval, ("1 + 1",))
+
+    path = tmp_path / "evil.pth"
+    torch.save({"network": Evil()}, path)
+    result = runner.invoke(app, ["inspect", str(path)])
+    assert result.exit_code == 1 and "refused to load" in result.stderr, result.output
+    for advice in ("weights_only=False", "add_safe_globals", "safe_globals", "allowlist"):
+        assert advice not in result.stderr

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import pickle
+import re
 import struct
 import tarfile
 import zipfile
@@ -45,15 +46,19 @@ def safe_torch_load(source: str | Path | IO[bytes], path: Path) -> object:
     try:
         return torch.load(source, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        detail = str(exc).split("\n")
-        reason = next((line.strip() for line in detail if "Unsupported" in line or "global" in line.lower()), "")
+        # cnp's own words only: torch's message goes on to suggest weights_only=False or allowlisting
+        # the global, which is exactly what must not be done with a file one does not trust
+        names = re.findall(r"GLOBAL ([\w.]+)", str(exc))
+        reason = f"it names {names[0]}" if names else "not a weights-only pickle"
         raise UnsafeCheckpointError(
             f"{path}: refused to load: the file's pickle would create objects or run code that plain "
-            f"weights never need ({reason or 'not a weights-only pickle'}); only use files you trust, "
+            f"weights never need ({reason}); only use files you trust, "
             f"or convert a trusted one to safetensors with `cnp convert`"
         ) from None
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "weights_only" in first or "safe_globals" in first or "Weights only" in first:
+            first = "not a weights-only torch file"
         raise CheckpointError(f"{path}: cannot read the torch checkpoint ({first}); is the file complete?") from None
 
 

@@ -406,3 +406,16 @@ def test_a_hostile_checkpoint_gets_cnps_words_never_torchs_advice(tmp_path: Path
     assert result.exit_code == 1 and "refused to load" in result.stderr, result.output
     for advice in ("weights_only=False", "add_safe_globals", "safe_globals", "allowlist"):
         assert advice not in result.stderr
+
+
+def test_predict_on_a_one_pixel_image_is_one_line(tmp_path: Path) -> None:
+    import cv2
+
+    from cnp_core.checkpoints import write_checkpoint
+    from cnp_core.checkpoints.synthetic import random_state_dict
+
+    image = tmp_path / "one.png"
+    cv2.imwrite(str(image), np.zeros((1, 1, 3), dtype=np.uint8))
+    ckpt = write_checkpoint(random_state_dict("XS"), tmp_path / "x.safetensors", form="safetensors")
+    result = runner.invoke(app, ["predict", str(image), "-v", "XS", "-c", str(ckpt)])
+    assert result.exit_code == 1 and result.stderr.startswith("error: the image is 1x1 pixels: too small"), result.output

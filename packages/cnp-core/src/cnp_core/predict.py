@@ -114,7 +114,9 @@ def predict_pose(
     height, width = image.shape[:2]
     bbox = options.bbox or (0.0, 0.0, float(width), float(height))
     processed = process_bbox(np.array(bbox, dtype=np.float64), width, height, variant.input_shape[1] / variant.input_shape[0])
-    if processed is None:
+    if processed is None or processed[2] <= 0 or processed[3] <= 0:
+        if options.bbox is None:
+            raise DataError(f"the image is {width}x{height} pixels: too small to crop a person from; use a photo of a person")
         raise DataError(f"--bbox {','.join(f'{v:g}' for v in bbox)} is empty or outside the {width}x{height} image")
     crop = tuple(float(v) for v in processed)
     device = resolve_device(options.device)

@@ -419,3 +419,29 @@ def test_predict_on_a_one_pixel_image_is_one_line(tmp_path: Path) -> None:
     ckpt = write_checkpoint(random_state_dict("XS"), tmp_path / "x.safetensors", form="safetensors")
     result = runner.invoke(app, ["predict", str(image), "-v", "XS", "-c", str(ckpt)])
     assert result.exit_code == 1 and result.stderr.startswith("error: the image is 1x1 pixels: too small"), result.output
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("per_joint_mm", [1, 2]), ("metrics", "x"), ("metrics", {"mpjpe": {"label": "MPJPE", "unit": "mm", "total": "a"}})],
+)
+def test_compare_and_report_name_a_malformed_metrics_field(tmp_path: Path, field: str, value: object) -> None:
+    run = _fake_run(tmp_path / "run", np.full((4, 17), 10.0), np.arange(4))
+    record = json.loads((run / "metrics.json").read_text())
+    record[field] = value
+    (run / "metrics.json").write_text(json.dumps(record))
+    for command in (["compare", str(run)], ["report", str(run), "--out", str(tmp_path / "r.md")]):
+        result = runner.invoke(app, command)
+        assert result.exit_code == 1 and result.stderr.startswith("error: ") and field in result.stderr, result.output
+        assert "Traceback" not in result.output
+
+
+def test_a_malformed_samples_table_is_not_paired_and_not_a_crash(tmp_path: Path) -> None:
+    base = _fake_run(tmp_path / "base", np.full((4, 17), 10.0), np.arange(4))
+    other = _fake_run(tmp_path / "other", np.full((4, 17), 12.0), np.arange(4))
+    (other / "samples.npz").write_bytes(b"PK\\x03\\x04 not a real archive")
+    result = runner.invoke(app, ["compare", str(base), str(other), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["rows"][1]["paired"]["paired"] is False
+    report = runner.invoke(app, ["report", str(base), str(other), "--out", str(tmp_path / "r.md")])
+    assert report.exit_code == 0, report.output

@@ -125,7 +125,7 @@ def _check_numbers(record: dict[str, Any], file: Path) -> None:
     from cnp_core.metrics import UNITS
 
     bad: list[str] = [key for key in ("total", "total_mm") if key in record and not _is_mm(record[key])]
-    for key in ("per_action", "per_action_mm"):
+    for key in ("per_action", "per_action_mm", "per_joint", "per_joint_mm"):
         if key not in record:
             continue
         actions = record[key]
@@ -133,9 +133,18 @@ def _check_numbers(record: dict[str, Any], file: Path) -> None:
             bad.append(key)
         else:
             bad += [f"{key}[{k!r}]" for k, v in actions.items() if v is not None and not _is_mm(v)]
+    metrics = record.get("metrics")
+    if metrics is not None and not isinstance(metrics, dict):
+        bad.append("metrics")
+    for name, m in (metrics or {}).items() if isinstance(metrics, dict) else ():
+        shaped = isinstance(m, dict) and isinstance(m.get("label"), str) and isinstance(m.get("unit"), str)
+        if not shaped or not _is_mm(m.get("total")) or not isinstance(m.get("per_action", {}), dict):
+            bad.append(f"metrics[{name!r}]")
     if bad:
         unit = record.get("unit", "mm")
-        raise DataError(f"{file}: {', '.join(bad[:3])} must be a finite number ({unit}); re-run `cnp eval` to rewrite it")
+        raise DataError(
+            f"{file}: {', '.join(bad[:3])} must be a finite number ({unit}) or a table of them; re-run `cnp eval` to rewrite it"
+        )
     unit = record.get("unit", "mm")
     totals = [record[k] for k in ("total", "total_mm") if k in record]
     if (unit == "mm" and any(t < 0 for t in totals)) or (unit == "%" and any(not 0 <= t <= 100 for t in totals)):

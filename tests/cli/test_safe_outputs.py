@@ -445,3 +445,22 @@ def test_a_malformed_samples_table_is_not_paired_and_not_a_crash(tmp_path: Path)
     assert json.loads(result.stdout)["rows"][1]["paired"]["paired"] is False
     report = runner.invoke(app, ["report", str(base), str(other), "--out", str(tmp_path / "r.md")])
     assert report.exit_code == 0, report.output
+
+
+@pytest.mark.parametrize("opset", ["7", "99"])
+def test_an_onnx_opset_out_of_range_is_one_line(tmp_path: Path, opset: str) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "export",
+            "--variant",
+            "XS",
+            "--checkpoint",
+            str(tmp_path / "none.pth"),
+            "--opset",
+            opset,
+            "--out",
+            str(tmp_path / "m.onnx"),
+        ],
+    )
+    assert result.exit_code == 1 and result.stderr.startswith(f"error: --opset {opset}: use 11 to 20"), result.output

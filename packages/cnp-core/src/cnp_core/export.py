@@ -37,6 +37,17 @@ class ExportOptions:
     opset: int = 17
     optimize: bool = True
 
+    def __post_init__(self) -> None:
+        if isinstance(self.opset, bool) or not isinstance(self.opset, int) or not MIN_OPSET <= self.opset <= MAX_OPSET:
+            raise ParameterError(
+                "opset",
+                self.opset,
+                f"use {MIN_OPSET} to {MAX_OPSET} (the heads' bilinear resize needs {MIN_OPSET}; {MAX_OPSET} is the newest torch writes here)",
+            )
+
+
+MIN_OPSET, MAX_OPSET = 11, 20
+
 
 def export_metadata(variant: Variant, options: ExportOptions) -> dict[str, Any]:
     from cnp_core import __version__

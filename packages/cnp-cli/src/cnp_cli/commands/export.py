@@ -37,12 +37,13 @@ def export_command(
 
     if format not in FORMATS:
         raise CnpError(f"--format {format!r}: use {' or '.join(FORMATS)}")
+    options = ExportOptions(format=format, batch_size=batch_size, opset=opset, optimize=optimize)  # checked before any work
     claim_output(out, force=force)
     spec = get_variant(variant)
     model = build_model(spec)
     load_checkpoint(model, checkpoint, variant=spec)
     with err.status(f"exporting {spec.name} to {format} ..."):
-        meta = export_model(model, spec, out, ExportOptions(format=format, batch_size=batch_size, opset=opset, optimize=optimize))
+        meta = export_model(model, spec, out, options)
     meta["file"] = str(out)
     if json_out:
         print_json(meta)

@@ -133,7 +133,10 @@ def save_snapshot(folder: Path, epoch: int, model: nn.Module, optimizer: torch.o
         try:
             torch.save({"epoch": epoch, "network": network, "optimizer": optimizer.state_dict(), "cnp": meta}, tmp)
         except RuntimeError as exc:  # torch's writer reports a full disk as a RuntimeError
-            raise OutputError(f"cannot write {path}: {exc}; free some space and resume with --resume") from None
+            full = "No space left" in str(exc) or "file write failed" in str(exc)
+            why = "No space left on device" if full else " ".join(str(exc).split())[:200]
+            then = f"resume with --resume (from snapshot_{epoch - 1})" if epoch > 0 else "run again (no snapshot was saved yet)"
+            raise OutputError(f"cannot write {path}: {why}; free some space and {then}") from None
     return path
 
 

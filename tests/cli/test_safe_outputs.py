@@ -464,3 +464,22 @@ def test_an_onnx_opset_out_of_range_is_one_line(tmp_path: Path, opset: str) -> N
         ],
     )
     assert result.exit_code == 1 and result.stderr.startswith(f"error: --opset {opset}: use 11 to 20"), result.output
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "named"),
+    [
+        ({"checkpoints": "model.tar"}, "checkpoints"),
+        ({"checkpoints": [None]}, "checkpoints"),
+        ({"data_dir": None}, "data_dir"),
+        ({"options": [("protocol", 1)]}, "options"),
+        ({"exclude": "S9_Greeting"}, "exclude"),
+    ],
+)
+def test_library_evaluate_names_an_argument_of_the_wrong_kind(tmp_path: Path, kwargs: dict[str, object], named: str) -> None:
+    import cnp_core
+
+    call: dict[str, object] = {"checkpoints": [tmp_path / "m.tar"], "data_dir": tmp_path, "dataset": "h36m", **kwargs}
+    checkpoints, data_dir = call.pop("checkpoints"), call.pop("data_dir")
+    with pytest.raises(cnp_core.ParameterError, match=f"^{named} "):
+        cnp_core.evaluate("XS", checkpoints, data_dir, output_dir=tmp_path / "o", **call)  # type: ignore[arg-type]

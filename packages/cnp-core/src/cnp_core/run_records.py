@@ -108,6 +108,24 @@ class RunRecord:
         return self._millimetres(self.per_joint, "per_joint_mm")  # type: ignore[no-any-return]
 
 
+def _check_arguments(checkpoints: Any, data_dir: Any, dataset: Any, options: Any, exclude: Any) -> None:
+    """The front door's arguments of the right kinds, each named (a string is not a list of files)."""
+    from cnp_core.errors import ParameterError
+
+    if isinstance(checkpoints, str | Path) or not isinstance(checkpoints, Sequence):
+        raise ParameterError("checkpoints", str(checkpoints), 'pass a list of checkpoint paths, e.g. ["ConvNeXtPose_M.tar"]')
+    if not all(isinstance(c, str | Path) for c in checkpoints):
+        raise ParameterError("checkpoints", str(checkpoints), "every item must be a path")
+    if not isinstance(data_dir, str | Path):
+        raise ParameterError("data_dir", str(data_dir), "pass the data folder as a path")
+    if not isinstance(dataset, str):
+        raise ParameterError("dataset", str(dataset), 'pass a registered dataset name, e.g. "h36m"')
+    if options is not None and not isinstance(options, Mapping):
+        raise ParameterError("options", str(options), 'pass a mapping of the dataset\'s options, e.g. {"protocol": 1}')
+    if isinstance(exclude, str) or not isinstance(exclude, Sequence):
+        raise ParameterError("exclude", str(exclude), 'pass a list of sequence patterns, e.g. ["S9_Greeting"]')
+
+
 @checked_arguments
 def evaluate(
     variant: str | Variant,
@@ -140,6 +158,7 @@ def evaluate(
     from cnp_core.scoring import BootstrapOptions
     from cnp_core.variants import get_variant
 
+    _check_arguments(checkpoints, data_dir, dataset, options, exclude)
     spec = get_variant(variant)
     job = EvalJob(
         variant=spec,

@@ -273,7 +273,7 @@ class EvalSplit:
     - ``bboxes``: (N, 4) float [x, y, w, h] pixels: the crop the network sees and the box
       predictions are mapped back through (aspect ratio that of ``input_shape``);
     - ``root_cam``: (N, 3) camera mm: the root position whose depth places the prediction
-      (ground truth, or an estimate such as RootNet's);
+      (ground truth, or a root-estimation network's estimate);
     - ``joint_cam``: (N, J, 3) camera mm ground truth, root not subtracted;
     - ``focal`` / ``center``: (N, 2) pixels: the pinhole camera of each image;
     - ``actions``: (N,) int indices into ``action_names`` (per-action tables);

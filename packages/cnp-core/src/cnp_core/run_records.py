@@ -119,7 +119,7 @@ def _check_arguments(checkpoints: Any, data_dir: Any, dataset: Any, options: Any
     if not isinstance(data_dir, str | Path):
         raise ParameterError("data_dir", str(data_dir), "pass the data folder as a path")
     if not isinstance(dataset, str):
-        raise ParameterError("dataset", str(dataset), 'pass a registered dataset name, e.g. "h36m"')
+        raise ParameterError("dataset", str(dataset), "pass a registered dataset's name (`cnp plugins` lists them)")
     if options is not None and not isinstance(options, Mapping):
         raise ParameterError("options", str(options), 'pass a mapping of the dataset\'s options, e.g. {"protocol": 1}')
     if isinstance(exclude, str) or not isinstance(exclude, Sequence):

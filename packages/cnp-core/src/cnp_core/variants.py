@@ -31,10 +31,10 @@ class Variant:
     """Every number that defines a model variant, in one place (registered with ``cnp_register_variants``).
 
     - ``name``: how users pick it (``--variant``; case-insensitive);
-    - ``backbone`` / ``head``: registered factory names (stock: ``convnext-bn`` taking ``depths``
-      and ``dims``; ``deconv-2up`` / ``deconv-3up`` taking ``channels``);
+    - ``backbone`` / ``head``: registered factory names (``cnp plugins`` lists them; the stock
+      backbone ``convnext-bn`` takes ``depths`` and ``dims``, the stock heads take ``channels``);
     - ``backbone_config`` / ``head_config``: their keyword arguments, frozen with :func:`freeze_config`
-      (published S: depths (3, 3, 9, 3), dims (48, 96, 192, 384), deconv-2up with 256 channels);
+      (the published S: depths (3, 3, 9, 3), dims (48, 96, 192, 384), 256 head channels);
     - ``depth_dim``: depth bins of the heatmap volume; ``output_shape``: (H_out, W_out) of its grid;
       both must be what the head produces;
     - ``input_shape``: (H, W) of the network's input patch in pixels;

@@ -483,3 +483,20 @@ def test_library_evaluate_names_an_argument_of_the_wrong_kind(tmp_path: Path, kw
     checkpoints, data_dir = call.pop("checkpoints"), call.pop("data_dir")
     with pytest.raises(cnp_core.ParameterError, match=f"^{named} "):
         cnp_core.evaluate("XS", checkpoints, data_dir, output_dir=tmp_path / "o", **call)  # type: ignore[arg-type]
+
+
+@pytest.mark.slow  # a training run with a loader worker
+def test_a_training_image_that_vanishes_is_one_line_even_from_a_loader_worker(train_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    data = tmp_path / "H"
+    shutil.copytree(train_dir, data)
+    victim = next((data / "images").rglob("*.jpg"))
+    victim.write_bytes(b"\xff\xd8 broken")
+    args = ["train", "--variant", "XS", "--data-dir", str(data), "--epochs", "1", "--warmup-epochs", "0", "--batch-size", "4"]
+    result = runner.invoke(app, [*args, "--workers", "1", "--output", str(tmp_path / "run")])
+    assert result.exit_code == 1, result.output
+    err = result.stderr[result.stderr.index("error: ") :]
+    assert (
+        err.count("\n") == 1 and "cannot read training image" in err and "DataLoader worker" not in err and "Traceback" not in err
+    ), err

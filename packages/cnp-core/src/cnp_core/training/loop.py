@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -229,6 +229,29 @@ def _recipe_history(folder: Path) -> list[Any]:
     return history if isinstance(history, list) else []
 
 
+def _worker_errors(loader: Iterable[Any]) -> Iterator[Any]:
+    """The loader's batches; an error of cnp's raised inside a loader worker comes out as its own one
+    line (torch would re-raise it with the worker's whole traceback folded into the message)."""
+    iterator = iter(loader)
+    while True:
+        try:
+            batch = next(iterator)
+        except StopIteration:
+            return
+        except CnpError as exc:
+            text = str(exc)
+            if "DataLoader worker process" in text:
+                last = text.strip().splitlines()[-1]
+                message = last.split(": ", 1)[1] if ": " in last else last
+                try:
+                    unfolded = type(exc)(message)
+                except TypeError:  # an error class with other arguments: its words, as a plain CnpError
+                    unfolded = CnpError(message)
+                raise unfolded from None
+            raise
+        yield batch
+
+
 def _diverged(epoch: int, step: int, what: str, config: TrainConfig) -> CnpError:
     """Training stopped because it diverged: one line with where, and the setting to change."""
     return CnpError(
@@ -378,7 +401,7 @@ def train(
             _set_mode(model, config.freeze_backbone)
             bar = tqdm(total=iterations, desc=f"epoch {epoch}", unit="it", disable=not (progress and dist.is_main), leave=False)
             tick = time.perf_counter()
-            for itr, (images, target, visible, has_depth) in enumerate(loader):
+            for itr, (images, target, visible, has_depth) in enumerate(_worker_errors(loader)):
                 lr = learning_rate(epoch + itr / iterations, config)
                 for group in optimizer.param_groups:
                     group["lr"] = lr

@@ -500,3 +500,17 @@ def test_a_training_image_that_vanishes_is_one_line_even_from_a_loader_worker(tr
     assert (
         err.count("\n") == 1 and "cannot read training image" in err and "DataLoader worker" not in err and "Traceback" not in err
     ), err
+
+
+@pytest.mark.slow  # a training run
+def test_training_says_which_samples_it_skips_as_the_official_loader_does(train_dir: Path, tmp_path: Path) -> None:
+    data = _editable(train_dir, tmp_path / "H")
+    ann_file = data / "annotations" / "Human36M_subject1_data.json"
+    content = json.loads(ann_file.read_text())
+    content["annotations"][0]["bbox"] = [9000.0, 9000.0, 50.0, 50.0]
+    ann_file.write_text(json.dumps(content))
+    with pytest.warns(UserWarning, match=r"1 sample\(s\) of the Protocol 2 training split skipped.*empty once clipped"):
+        result = _train(data, tmp_path / "run")
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    sets = json.loads((tmp_path / "run" / "train_config.json").read_text())["sets"]
+    assert sets[0]["samples"] == 19 and "skipped" in sets[0]["notes"][0]

@@ -61,6 +61,7 @@ def load_train(data_dir: Path, options: SplitOptions) -> TrainSplit:
     aspect = options.input_shape[1] / options.input_shape[0]
     root, _ = image_root(Path(data_dir), [str(img.get("file_name", "")) for img in db.imgs.values()])
     paths, boxes, joints, visible = [], [], [], []
+    skipped: list[str] = []
     for aid in db.anns:  # file order, as the official loader
         ann: dict[str, Any] = db.anns[aid]
         if int(ann.get("num_keypoints", 0)) == 0:
@@ -71,7 +72,8 @@ def load_train(data_dir: Path, options: SplitOptions) -> TrainSplit:
             box = process_bbox(ann["bbox"], int(img["width"]), int(img["height"]), aspect)
         except (KeyError, ValueError, TypeError) as exc:
             raise DataError(f"{path}: annotation {aid} is malformed ({type(exc).__name__}: {exc})") from None
-        if box is None:
+        if box is None:  # as the official loader: no sample, but counted and named (TrainSplit.notes)
+            skipped.append(f"annotation {aid} (image {img.get('file_name')}): box {ann['bbox']} is empty once clipped")
             continue
         mapped = np.zeros((len(C.JOINT_NAMES), 3))
         vis = np.zeros(len(C.JOINT_NAMES), dtype=np.float32)
@@ -93,6 +95,9 @@ def load_train(data_dir: Path, options: SplitOptions) -> TrainSplit:
         joint_names=C.JOINT_NAMES,
         flip_pairs=C.FLIP_PAIRS,
         bbox_3d_depth_mm=C.BBOX_3D_DEPTH_MM,
+        notes=(f"{len(skipped)} MPII person(s) skipped (the official loader skips them too); first: {skipped[0]}",)
+        if skipped
+        else (),
     )
 
 

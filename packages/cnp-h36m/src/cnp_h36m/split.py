@@ -192,6 +192,15 @@ def build_train_split(data_dir: Path, options: H36MOptions) -> TrainSplit:
         joint_names=C.JOINT_NAMES,
         flip_pairs=C.FLIP_PAIRS,
         bbox_3d_depth_mm=C.BBOX_3D_DEPTH_MM,
+        notes=_skipped_note(cols["skipped"], f"Protocol {options.protocol} training"),
+    )
+
+
+def _skipped_note(skipped: list[str], what: str) -> tuple[str, ...]:
+    if not skipped:
+        return ()
+    return (
+        f"{len(skipped)} sample(s) of the {what} split skipped: their GT box is empty once clipped to the image (the official loader skips them too); first: {skipped[0]}",
     )
 
 

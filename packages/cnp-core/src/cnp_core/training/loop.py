@@ -47,6 +47,7 @@ def combine(splits: Sequence[TrainSplit]) -> TrainSplit:
         joint_names=first.joint_names,
         flip_pairs=first.flip_pairs,
         bbox_3d_depth_mm=first.bbox_3d_depth_mm,
+        notes=tuple(n for s in splits for n in s.notes),
     )
 
 

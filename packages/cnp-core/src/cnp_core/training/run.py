@@ -3,6 +3,7 @@ the recipe, and optionally the dataset's test split evaluated every few epochs."
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,10 @@ from typing import Any
 from cnp_core.errors import ParameterError, checked_arguments
 from cnp_core.training.recipe import TrainConfig
 from cnp_core.variants import Variant
+
+
+class SkippedSamplesWarning(UserWarning):
+    """A training set left samples out (as the official loader does); the message says which."""
 
 
 @checked_arguments
@@ -63,6 +68,8 @@ def train_model(
         with plugin_callback(owner("dataset", name), f"dataset {name}'s train_split"):
             splits.append(declared.train_split(Path(folder), settings))
     split = combine(splits)
+    for note in split.notes:  # samples left out as the official loaders leave them out: said, never silent
+        warnings.warn(note, SkippedSamplesWarning, stacklevel=2)
     target = resolve_device(device)
     workers = auto_workers(target) if workers is None else workers
     output = Path(output_dir)
@@ -103,7 +110,9 @@ def train_model(
             "options": split_options.given,
             "data_dir": str(data_dir),
             "mix": [{"dataset": n, "data_dir": str(f)} for n, f in mix],
-            "sets": [{"name": s.name, "samples": len(s), "has_depth": bool(s.has_depth.any())} for s in splits],
+            "sets": [
+                {"name": s.name, "samples": len(s), "has_depth": bool(s.has_depth.any()), "notes": list(s.notes)} for s in splits
+            ],
         },
     )
     return train(run, on_step=on_step, evaluate_epoch=evaluate_epoch if config.eval_every else None, progress=progress)

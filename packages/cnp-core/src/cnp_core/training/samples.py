@@ -22,7 +22,9 @@ class TrainSplit:
     - ``has_depth``: (N,) 1 for 3D samples, 0 for 2D ones (their depth is masked in the loss);
     - ``joint_names`` / ``flip_pairs``: the model's joints, in output order (a 2D set maps its own
       joints onto them by name; joints it lacks get visibility 0);
-    - ``bbox_3d_depth_mm``: the depth range the heatmap's depth bins span (2000 mm: +-1 m about the root).
+    - ``bbox_3d_depth_mm``: the depth range the heatmap's depth bins span (2000 mm: +-1 m about the root);
+    - ``notes``: what the reader left out and why (samples the official loader skips too, counted
+      and named); ``cnp train`` shows each as one warning line and records them.
     """
 
     name: str
@@ -34,6 +36,7 @@ class TrainSplit:
     joint_names: tuple[str, ...]
     flip_pairs: tuple[tuple[int, int], ...]
     bbox_3d_depth_mm: float = 2000.0
+    notes: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.image_paths)

@@ -514,3 +514,15 @@ def test_training_says_which_samples_it_skips_as_the_official_loader_does(train_
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     sets = json.loads((tmp_path / "run" / "train_config.json").read_text())["sets"]
     assert sets[0]["samples"] == 19 and "skipped" in sets[0]["notes"][0]
+
+
+def test_a_name_too_long_once_staged_is_refused_before_any_work(tmp_path: Path) -> None:
+    from cnp_core.checkpoints import write_checkpoint
+    from cnp_core.checkpoints.synthetic import random_state_dict
+
+    long_name = "w" * 230 + ".safetensors"  # 242 bytes: the file fits (255); its run folder (249) does, staged (265) not
+    ckpt = write_checkpoint(random_state_dict("XS"), tmp_path / "w.safetensors", form="safetensors").rename(tmp_path / long_name)
+    result = runner.invoke(app, ["eval", "--variant", "XS", "--demo", "--checkpoint", str(ckpt), "--output", str(tmp_path / "o")])
+    err = result.stderr[result.stderr.index("error: ") :]
+    assert result.exit_code == 1 and "too long for this file system" in err and err.count("\n") == 1, result.output
+    assert "img/s" not in result.stderr  # refused before inference

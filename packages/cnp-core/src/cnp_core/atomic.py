@@ -78,12 +78,32 @@ def writable_dir(folder: str | Path) -> Path:
     return folder
 
 
+# What cnp adds to a name while writing it aside: ".{name}." + 8 random + ".tmp", or ".{name}.old-{pid}".
+STAGING_OVERHEAD = 16
+
+
+def _check_name_length(target: Path) -> None:
+    """A name that fits the file system but not once cnp adds its staging suffix fails here, before
+    any work, not after it."""
+    folder = next((p for p in (target.parent, *target.parent.parents) if p.is_dir()), Path("."))
+    try:
+        limit = os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        limit = 255
+    if len(target.name.encode()) + STAGING_OVERHEAD > limit:
+        raise OutputError(
+            f"the name {target.name!r} ({len(target.name.encode())} bytes) is too long for this file system once cnp "
+            f"writes it aside (at most {limit - STAGING_OVERHEAD}); use a shorter file or checkpoint name, or fewer excluded patterns"
+        )
+
+
 def claim_output(target: str | Path, *, force: bool = False, owned: Callable[[Path], bool] | None = None) -> Path:
     """Refuse to replace an existing ``target`` that cnp did not write (``owned``) unless ``force``.
 
     An empty folder is free to use. Call before any expensive work, so a refusal costs nothing.
     """
     target = Path(target)
+    _check_name_length(target)
     if not (target.exists() or target.is_symlink()) or force:
         return target
     if target.is_dir() and not target.is_symlink() and not any(target.iterdir()):

@@ -23,10 +23,8 @@ def fmt_metric(value: float | None, unit: str, fmt: str = ".2f") -> str:
     (fractions of earlier versions scaled to one); ``-`` when missing."""
     from cnp_core.metrics import format_value
 
-    if unit == "fraction":
-        value, unit, fmt = (None if value is None else 100.0 * value), "%", ".1f"
-    text = format_value(value, "", fmt)
-    return text + "%" if unit == "%" and text != "-" else text
+    text = format_value(value, unit, fmt, show_unit=False)
+    return text + "%" if unit in ("%", "fraction") and text != "-" else text
 
 
 __all__ = ["err", "fail", "fmt_metric", "out", "print_json", "user_errors"]

@@ -63,7 +63,7 @@ class Headline:
         """``value`` as this headline displays it (``52.13 mm``, ``+1.2 %``; ``-`` when missing)."""
         from cnp_core.metrics import format_value
 
-        return format_value(value, self.unit if unit else "", self.format, signed=signed)
+        return format_value(value, self.unit, self.format, signed=signed, show_unit=unit)
 
 
 @dataclass(frozen=True)

@@ -126,7 +126,7 @@ class Metric:
 
     def show(self, value: float | None, *, signed: bool = False, unit: bool = True) -> str:
         """``value`` as displayed (``52.13 mm``, ``87.31 %``); ``-`` when missing or not finite."""
-        return format_value(value, self.unit if unit else "", self.format, signed=signed)
+        return format_value(value, self.unit, self.format, signed=signed, show_unit=unit)
 
     def better(self, value: float, reference: float) -> bool | None:
         """Whether ``value`` is better than ``reference`` (None when equal or not comparable)."""
@@ -149,15 +149,16 @@ class Metric:
 MetricSpec = Metric  # the name of earlier versions
 
 
-def format_value(value: float | None, unit: str, fmt: str = ".2f", *, signed: bool = False) -> str:
-    """A number as shown: ``52.13 mm``; ``+1.20 %`` when ``signed``; ``-`` when missing or not finite.
-    The legacy unit ``fraction`` (records of earlier versions) is shown as a percentage."""
+def format_value(value: float | None, unit: str, fmt: str = ".2f", *, signed: bool = False, show_unit: bool = True) -> str:
+    """A number as shown: ``52.13 mm``; ``+1.20 %`` when ``signed``; the number alone without
+    ``show_unit``; ``-`` when missing or not finite. The legacy unit ``fraction`` (records of earlier
+    versions) is shown as a percentage with one decimal."""
     if value is None or not isinstance(value, int | float) or not math.isfinite(value):
         return "-"
     if unit == "fraction":
-        value, unit = 100.0 * value, "%"
+        value, unit, fmt = 100.0 * value, "%", ".1f"
     text = format(value, ("+" if signed else "") + fmt)
-    return f"{text} {unit}" if unit else text
+    return f"{text} {unit}" if unit and show_unit else text
 
 
 def legacy_millimetres(label: str, definition: str = "") -> Metric:

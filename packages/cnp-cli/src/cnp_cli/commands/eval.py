@@ -230,15 +230,14 @@ def _metrics_table(metrics: dict[str, Any]) -> Any:
     for column in ("metric", "total", "95% CI", "action-wise", "unit", "better"):
         table.add_column(column, justify="left" if column == "metric" else "right")
     for m in metrics.values():
-        unit, fmt = ("%", ".1f") if m["unit"] == "fraction" else (m["unit"], m.get("format", ".2f"))
-        scale = 100.0 if m["unit"] == "fraction" else 1.0
 
-        def show(value: float | None, fmt: str = fmt, scale: float = scale) -> str:
-            return format_value(None if value is None else scale * value, "", fmt)
+        def show(value: float | None, m: dict[str, Any] = m) -> str:
+            return format_value(value, m["unit"], m.get("format", ".2f"), show_unit=False)
 
         ci = m.get("ci95")
         interval = f"{show(ci[0])}-{show(ci[1])}" if ci else "-"
         better = {True: "higher", False: "lower"}.get(m.get("higher_is_better", m["unit"] != "mm"), "-")
+        unit = "%" if m["unit"] == "fraction" else m["unit"]
         table.add_row(m["label"], show(m["total"]), interval, show(m["action_mean"]), unit or "-", better)
     return table
 

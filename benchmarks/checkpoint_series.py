@@ -7,7 +7,7 @@ Writes a synthetic Human3.6M (1000x1002 JPEGs; ``--frames 8`` gives 240 Protocol
 in one fresh process, twice: with an empty patch cache (the first checkpoint decodes, the later ones
 read the cache) and again with the cache filled (no checkpoint decodes). Reports, per checkpoint,
 the loop's images/s (the record's ``images_per_s``), the model-only rate of the same forward
-(`cnp_core.benchmark`, batch and flip alike), their ratio, and each process's wall time and the part
+(`cnp_core._inference.benchmark`, batch and flip alike), their ratio, and each process's wall time and the part
 of it spent outside the loops (start-up, split, verification, scoring, writing). Names the CPU and
 its ISA. Default ``--workers auto``, batch 16, flip test on.
 """
@@ -49,9 +49,9 @@ def main() -> None:
 
     import torch
 
-    from cnp_core.benchmark import BenchmarkConfig, benchmark_variant, device_name
-    from cnp_core.checkpoints import write_checkpoint
-    from cnp_core.checkpoints.synthetic import random_state_dict
+    from cnp_core._checkpoints import write_checkpoint
+    from cnp_core._checkpoints.synthetic import random_state_dict
+    from cnp_core._inference.benchmark import BenchmarkConfig, benchmark_variant, device_name
     from cnp_h36m.constants import FLIP_PAIRS
     from cnp_h36m.synth import SynthConfig, generate
 

@@ -15,7 +15,7 @@ spell of a shared machine then hits every contestant), each in a fresh process:
 
 It reports medians: each loop's images/s (``cnp eval``'s own ``images_per_s``; the official loop
 timed the same way, from starting its loader to its last batch), each against the official loop;
-the later checkpoint against model-only (the same forward on a ready batch, `cnp_core.benchmark`);
+the later checkpoint against model-only (the same forward on a ready batch, `cnp_core._inference.benchmark`);
 the whole process (images / wall seconds of run 3, a 240-image run from process start to exit)
 against the official loop; start-up (process start to the first forward, runs 2 and 3); and the
 totals: cnp's must be identical with and without the caches; the official loop's float32 softmax
@@ -42,7 +42,7 @@ HERE = Path(__file__).resolve().parent
 # `cnp eval` as the console script runs it, noting when the first batch reaches the network.
 EVAL = """
 import sys, time
-import cnp_core.engine as engine
+import cnp_core._inference.engine as engine
 stamp_file = sys.argv[1]
 forward = engine.forward_coords
 def first_forward(*args, **kwargs):
@@ -85,8 +85,8 @@ def official_total(variant: str, data: Path, coords_file: Path) -> float:
     import numpy as np
 
     from cnp_core import SplitOptions, get_variant
-    from cnp_core.evaluation import score_poses
-    from cnp_core.plugins import registry
+    from cnp_core._evaluation.evaluators import score_poses
+    from cnp_core._plugins.host import registry
 
     spec = get_variant(variant)
     split = registry("dataset").get("h36m").load_split(data, SplitOptions.of({}, input_shape=spec.input_shape))
@@ -94,7 +94,7 @@ def official_total(variant: str, data: Path, coords_file: Path) -> float:
 
 
 def model_only(variant: str, batch: int, flip: bool) -> float:
-    from cnp_core.benchmark import BenchmarkConfig, benchmark_variant
+    from cnp_core._inference.benchmark import BenchmarkConfig, benchmark_variant
     from cnp_h36m.constants import FLIP_PAIRS
 
     config = BenchmarkConfig(batch_sizes=(batch,), device="cpu", flip=flip, iters=3, warmup=1, flip_pairs=FLIP_PAIRS)
@@ -106,8 +106,8 @@ def median(values: list[float]) -> float:
 
 
 def bench_variant(variant: str, root: Path, data: Path, args: argparse.Namespace) -> dict[str, Any]:
-    from cnp_core.checkpoints import write_checkpoint
-    from cnp_core.checkpoints.synthetic import random_state_dict
+    from cnp_core._checkpoints import write_checkpoint
+    from cnp_core._checkpoints.synthetic import random_state_dict
 
     flip = not args.no_flip
     checkpoints = []
@@ -208,7 +208,7 @@ def main() -> None:
 
     import torch
 
-    from cnp_core.benchmark import device_name
+    from cnp_core._inference.benchmark import device_name
     from cnp_h36m.synth import SynthConfig, generate
 
     report: dict[str, Any] = {

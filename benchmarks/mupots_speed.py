@@ -48,9 +48,9 @@ def main() -> None:
 
     import torch
 
-    from cnp_core.benchmark import device_name
-    from cnp_core.checkpoints import write_checkpoint
-    from cnp_core.checkpoints.synthetic import random_state_dict
+    from cnp_core._checkpoints import write_checkpoint
+    from cnp_core._checkpoints.synthetic import random_state_dict
+    from cnp_core._inference.benchmark import device_name
     from cnp_mupots.synth import MupotsSynthConfig, generate
 
     with tempfile.TemporaryDirectory() as tmp:

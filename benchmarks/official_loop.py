@@ -43,7 +43,7 @@ from torch import nn  # noqa: E402
 from torch.utils.data import DataLoader, Dataset  # noqa: E402
 from torchvision import transforms  # noqa: E402
 
-from cnp_core.patches import patch_transform  # noqa: E402  (the official gen_trans_from_patch_cv at scale 1, rotation 0)
+from cnp_core._data.patches import patch_transform  # noqa: E402  (the official gen_trans_from_patch_cv at scale 1, rotation 0)
 
 PIXEL_MEAN = (0.485, 0.456, 0.406)
 PIXEL_STD = (0.229, 0.224, 0.225)
@@ -178,7 +178,7 @@ def official_loop(
 ) -> dict[str, Any]:
     """Run the official test loop once; timings and the (N, J, 3) coordinates."""
     from cnp_core import SplitOptions, load_model
-    from cnp_core.plugins import registry
+    from cnp_core._plugins.host import registry
 
     pose_model, _ = load_model(variant, checkpoint)
     spec = pose_model.variant

@@ -7,7 +7,7 @@ metric including MRPE is computed) from random poses and random heatmap coordina
 median of ``--repeats``:
 
 - ``headline``: the evaluator alone (what `cnp eval` scored before all metrics existed);
-- ``all``: :func:`cnp_core.scoring.score_run` (headline + every metric + bootstrap intervals);
+- ``all``: :func:`cnp_core._evaluation.scoring.score_run` (headline + every metric + bootstrap intervals);
 - ``samples``: writing the compressed per-sample table (``samples.npz``).
 
 The extra seconds are then set against the model time of the same split (``--images-per-s``, the
@@ -27,7 +27,7 @@ from report_output import emit  # this folder is on sys.path when a script runs
 
 
 def synthetic_split(n: int, seed: int = 0):  # type: ignore[no-untyped-def]
-    from cnp_core.datasets import EvalSplit
+    from cnp_core._data.records import EvalSplit
 
     rng = np.random.default_rng(seed)
     joints = rng.normal(0, 300, size=(n, 18, 3)).astype(np.float32) + np.array([0, 0, 5000], dtype=np.float32)
@@ -63,8 +63,8 @@ def main() -> None:
     import torch
 
     from cnp_core import get_variant
-    from cnp_core.benchmark import device_name
-    from cnp_core.scoring import BootstrapOptions, score_run, write_samples
+    from cnp_core._evaluation.scoring import BootstrapOptions, score_run, write_samples
+    from cnp_core._inference.benchmark import device_name
     from cnp_h36m.protocols import EVALUATORS
 
     variant = get_variant("M")

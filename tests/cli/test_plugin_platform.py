@@ -15,10 +15,10 @@ from typer.testing import CliRunner
 
 from cnp_cli.app import app
 from cnp_core import Variant, freeze_config, hookimpl
-from cnp_core.checkpoints import write_checkpoint
-from cnp_core.checkpoints.synthetic import random_state_dict
-from cnp_core.datasets import DatasetOption
-from cnp_core.plugins import PluginLoadWarning, build_host, set_host
+from cnp_core._checkpoints import write_checkpoint
+from cnp_core._checkpoints.synthetic import random_state_dict
+from cnp_core._data.records import DatasetOption
+from cnp_core._plugins.host import PluginLoadWarning, build_host, set_host
 
 runner = CliRunner()
 XS_CONFIG = freeze_config({"depths": (2, 2, 6, 2), "dims": (40, 80, 160, 320)})
@@ -206,7 +206,7 @@ class StrictEvaluator:
     seen: ClassVar[list[tuple[str, ...]]] = []
 
     def evaluate(self, split: Any, coords: Any, variant: Any) -> Any:
-        from cnp_core.evaluation import score_poses
+        from cnp_core._evaluation.evaluators import score_poses
 
         StrictEvaluator.seen.append(split.action_names)
         counts = np.bincount(split.actions, minlength=len(split.action_names))

@@ -10,8 +10,8 @@ import pytest
 from torch import nn
 
 from cnp_core import DatasetInfo, PaperNumbers, Variant, freeze_config, hookimpl
-from cnp_core.checkpoints import RawCheckpoint
-from cnp_core.plugins import build_host
+from cnp_core._checkpoints import RawCheckpoint
+from cnp_core._plugins.host import build_host
 from cnp_core.testing import check_contracts, check_datasets, check_formats, check_variants
 
 
@@ -107,8 +107,8 @@ def test_check_metrics_catches_a_metric_that_computes_the_wrong_shape() -> None:
     import numpy as np
 
     from cnp_core import hookimpl
-    from cnp_core.metrics import Metric
-    from cnp_core.plugins import build_host
+    from cnp_core._evaluation.metrics import Metric
+    from cnp_core._plugins.host import build_host
     from cnp_core.testing import check_datasets, check_metrics
 
     class Metrics:

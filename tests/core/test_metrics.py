@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from cnp_core.metrics import (
+from cnp_core._evaluation.metrics import (
     AUC_THRESHOLDS_MM,
     BY_NAME,
     METRICS,
@@ -25,7 +25,7 @@ from cnp_core.metrics import (
     metric_values,
     pck,
 )
-from cnp_core.scoring import BootstrapOptions
+from cnp_core._evaluation.scoring import BootstrapOptions
 
 # Root, one joint along x, one along y (root-relative, mm), placed 5 m in front of the camera.
 GT = np.array([[[0.0, 0.0, 0.0], [100.0, 0.0, 0.0], [0.0, 100.0, 0.0]]])
@@ -226,7 +226,7 @@ def _fake_run(folder: Path, errors: np.ndarray, ids: np.ndarray) -> Path:
 
 
 def test_paired_difference_finds_a_real_shift_and_not_noise(tmp_path: Path) -> None:
-    from cnp_core.comparison import load_run, paired_difference
+    from cnp_core._evaluation.comparison import load_run, paired_difference
 
     rng = np.random.default_rng(1)
     base_errors = rng.gamma(4.0, 12.0, size=(400, 17))

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 import cnp_core
-from cnp_core.measure import count_gmacs, count_params
+from cnp_core._model.counting import count_gmacs, count_params
 
 SPEC = {"XS": (3.528, 0.815), "S": (7.439, 1.738), "M": (7.587, 2.795), "L": (8.380, 4.264)}
 
@@ -60,7 +60,7 @@ def test_published_key_names() -> None:
 
 
 def test_soft_argmax_expectation_by_hand() -> None:
-    from cnp_core.integral import soft_argmax
+    from cnp_core._model.integral import soft_argmax
 
     logits = torch.full((1, 1 * 2, 2, 3), -1e4)
     logits[0, 1, 1, 2] = 0.0  # depth bin 1, row 1, column 2

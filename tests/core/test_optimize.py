@@ -15,12 +15,11 @@ import pytest
 import torch
 
 import cnp_core
-from cnp_core.checkpoints.synthetic import random_state_dict
-from cnp_core.engine import InferenceConfig, forward_coords
-from cnp_core.integral import soft_argmax
-from cnp_core.optimize import EXPORT_OPTIONS, OptimizeOptions, fold_batchnorm, optimize_for_inference
-from cnp_core.testing import FLOAT32_UNIT_ROUNDOFF, log_weight_error, soft_argmax_tolerance
-from cnp_core.upsampled_soft_argmax import (
+from cnp_core._checkpoints.synthetic import random_state_dict
+from cnp_core._inference.engine import InferenceConfig, forward_coords
+from cnp_core._model.integral import soft_argmax
+from cnp_core._model.optimize import EXPORT_OPTIONS, OptimizeOptions, fold_batchnorm, optimize_for_inference
+from cnp_core._model.upsampled_soft_argmax import (
     StreamBuffers,
     bilinear_x2,
     pair_weights,
@@ -28,6 +27,7 @@ from cnp_core.upsampled_soft_argmax import (
     upsample_matrix,
     upsampled_soft_argmax,
 )
+from cnp_core.testing import FLOAT32_UNIT_ROUNDOFF, log_weight_error, soft_argmax_tolerance
 
 
 def _lerp_bound(x: torch.Tensor, n: int) -> float:
@@ -149,7 +149,7 @@ def test_streamed_tail_declines_when_the_softmax_would_underflow() -> None:
 
 def test_optimized_model_falls_back_on_extreme_logits(monkeypatch: pytest.MonkeyPatch) -> None:
     """A classifier scaled by 1e4 makes the streamed tail decline; the batched tail then matches the literal model."""
-    import cnp_core.optimize as optimize
+    import cnp_core._model.optimize as optimize
 
     literal = cnp_core.build_model("M")
     literal.load_state_dict(random_state_dict("M", seed=2))

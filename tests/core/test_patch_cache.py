@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-import cnp_core.engine as engine
-from cnp_core.engine import InferenceConfig, normalize_batch, predict_coords
-from cnp_core.patch_cache import PatchCache, PatchCacheConfig, cache_size, entry_key
-from cnp_core.patches import crop_patch, crop_patch_u8, normalize
+import cnp_core._inference.engine as engine
+from cnp_core._data.patch_cache import PatchCache, PatchCacheConfig, cache_size, entry_key
+from cnp_core._data.patches import crop_patch, crop_patch_u8, normalize
+from cnp_core._inference.engine import InferenceConfig, normalize_batch, predict_coords
 
 
 def test_normalising_the_uint8_patch_gives_the_same_bits() -> None:
@@ -27,7 +27,7 @@ def test_normalising_the_uint8_patch_gives_the_same_bits() -> None:
 
 @pytest.fixture(scope="module")
 def small_split(h36m_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], np.ndarray]:
-    from cnp_core.datasets import SplitOptions
+    from cnp_core._data.records import SplitOptions
     from cnp_h36m.dataset import Human36M
 
     split = Human36M().load_split(h36m_dir, SplitOptions(use_cache=False))
@@ -105,8 +105,8 @@ def test_a_series_of_checkpoints_decodes_each_image_once(h36m_dir: Path, tmp_pat
     from typer.testing import CliRunner
 
     from cnp_cli.app import app
-    from cnp_core.checkpoints import write_checkpoint
-    from cnp_core.checkpoints.synthetic import random_state_dict
+    from cnp_core._checkpoints import write_checkpoint
+    from cnp_core._checkpoints.synthetic import random_state_dict
 
     decoded: list[str] = []
     real = engine.read_image
@@ -139,7 +139,7 @@ def test_a_series_of_checkpoints_decodes_each_image_once(h36m_dir: Path, tmp_pat
 def test_no_room_on_disk_means_no_cache_not_a_crash(
     small_split: tuple[list[str], np.ndarray], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import cnp_core.patch_cache as module
+    import cnp_core._data.patch_cache as module
 
     paths, boxes = small_split
     plain = _run(paths, boxes, None)

@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from cnp_core import hookimpl
-from cnp_core.checkpoints import read_checkpoint, write_checkpoint
-from cnp_core.checkpoints.loading import CheckpointFormatWarning
-from cnp_core.checkpoints.synthetic import random_state_dict
-from cnp_core.plugins import PluginLoadWarning, build_host, set_host
+from cnp_core._checkpoints import read_checkpoint, write_checkpoint
+from cnp_core._checkpoints.loading import CheckpointFormatWarning
+from cnp_core._checkpoints.synthetic import random_state_dict
+from cnp_core._plugins.host import PluginLoadWarning, build_host, set_host
 
 
 class GreedyFormat:

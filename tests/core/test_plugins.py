@@ -8,8 +8,8 @@ import pytest
 
 import cnp_core
 from cnp_core import hookimpl
-from cnp_core.errors import DuplicateNameError, UnknownNameError
-from cnp_core.plugins import PluginLoadWarning, build_host
+from cnp_core._errors import DuplicateNameError, UnknownNameError
+from cnp_core._plugins.host import PluginLoadWarning, build_host
 
 
 def test_names_are_case_insensitive() -> None:
@@ -99,7 +99,7 @@ def test_import_is_cheap() -> None:
 def test_every_hook_spec_is_documented_in_readme() -> None:
     from pathlib import Path
 
-    from cnp_core import hookspecs
+    from cnp_core._plugins import hookspecs as hookspecs
 
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     specs = [n for n in dir(hookspecs) if n.startswith("cnp_")]

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import torch
 
-from cnp_core.precision import _switches, exact_float32
+from cnp_core._inference.precision import _switches, exact_float32
 
 
 def _flags() -> list[object]:
@@ -47,7 +47,7 @@ def test_every_forward_of_cnp_runs_inside_it(monkeypatch: pytest.MonkeyPatch) ->
     """forward_coords, which eval, predict and benchmark all call, runs the model (both flip halves) inside."""
     from contextlib import contextmanager
 
-    from cnp_core import engine
+    from cnp_core._inference import engine as engine
 
     inside: list[torch.device] = []
     calls: list[bool] = []

@@ -19,13 +19,13 @@ official = pytest.importorskip("official_loop")
 
 def _split(data_dir: Path) -> Any:
     from cnp_core import SplitOptions
-    from cnp_core.plugins import registry
+    from cnp_core._plugins.host import registry
 
     return registry("dataset").get("h36m").load_split(data_dir, SplitOptions.of({}))
 
 
 def test_official_inputs_are_cnps_bits(h36m_dir: Path) -> None:
-    from cnp_core.patches import crop_patch, normalize, read_image
+    from cnp_core._data.patches import crop_patch, normalize, read_image
 
     split = _split(h36m_dir)
     dataset = official.OfficialTestSet(official.test_db(split), (256, 256), (64, 64), 64)
@@ -39,7 +39,7 @@ def test_official_inputs_are_cnps_bits(h36m_dir: Path) -> None:
 def test_official_soft_argmax_is_the_float32_softmax_within_its_error() -> None:
     """Against a float64 reference: cnp's soft-argmax to ~1e-6, the official float32 softmax to its
     own (larger) summation error, bounded by the README's 5e-3 heatmap units."""
-    from cnp_core.integral import soft_argmax
+    from cnp_core._model.integral import soft_argmax
 
     torch.manual_seed(0)
     logits = torch.randn(2, 3 * 8, 16, 16) * 4
@@ -62,9 +62,9 @@ def test_official_soft_argmax_is_the_float32_softmax_within_its_error() -> None:
 def test_official_loop_predicts_what_cnp_predicts(train_dir: Path, tmp_path: Path) -> None:
     """Four test samples through the official loop (no workers) and through cnp's literal model."""
     from cnp_core import load_model
-    from cnp_core.checkpoints import write_checkpoint
-    from cnp_core.checkpoints.synthetic import random_state_dict
-    from cnp_core.engine import InferenceConfig, predict_coords
+    from cnp_core._checkpoints import write_checkpoint
+    from cnp_core._checkpoints.synthetic import random_state_dict
+    from cnp_core._inference.engine import InferenceConfig, predict_coords
 
     checkpoint = tmp_path / "snapshot_0.pth.tar"
     write_checkpoint(random_state_dict("XS", seed=1), checkpoint, form="pth", epoch=0)

@@ -16,9 +16,9 @@ import torch
 from torch import nn
 
 from cnp_core import PaperNumbers, Variant, build_model, freeze_config, hookimpl
-from cnp_core.datasets import EvalSplit, SplitOptions
-from cnp_core.engine import InferenceConfig, PatchDataset, normalize_batch, predict_coords
-from cnp_core.plugins import build_host
+from cnp_core._data.records import EvalSplit, SplitOptions
+from cnp_core._inference.engine import InferenceConfig, PatchDataset, normalize_batch, predict_coords
+from cnp_core._plugins.host import build_host
 
 
 def _key(patch: torch.Tensor) -> str:
@@ -146,8 +146,8 @@ def test_predict_pose_recovers_camera_joints(h36m_dir: Path) -> None:
     """``predict_pose`` with the true camera and root depth maps the oracle's output back to GT (mm, px)."""
     import dataclasses
 
-    from cnp_core.patches import crop_patch, normalize, process_bbox
-    from cnp_core.predict import PoseInput, load_image, predict_pose
+    from cnp_core._data.patches import crop_patch, normalize, process_bbox
+    from cnp_core._inference.predict import PoseInput, load_image, predict_pose
     from cnp_h36m.dataset import Human36M
 
     split = Human36M().load_split(h36m_dir, SplitOptions.of({"protocol": 2}))

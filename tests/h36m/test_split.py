@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnp_core.datasets import SplitOptions
-from cnp_core.errors import DataError
+from cnp_core._data.records import SplitOptions
+from cnp_core._errors import DataError
 from cnp_h36m.dataset import Human36M
 
 
@@ -106,7 +106,7 @@ def test_bad_annotation_files(h36m_dir: Path, tmp_path: Path, damage, expected: 
 
 def test_missing_and_corrupt_images_fail_clearly(h36m_dir: Path, tmp_path: Path) -> None:
     import cnp_core
-    from cnp_core.engine import InferenceConfig, predict_coords
+    from cnp_core._inference.engine import InferenceConfig, predict_coords
 
     data = _copy(h36m_dir, tmp_path / "H")
     split = Human36M().load_split(data, SplitOptions(use_cache=False))

@@ -19,7 +19,7 @@ def mupots_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def muco_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from cnp_core.checkpoints import write_checkpoint
-    from cnp_core.checkpoints.synthetic import random_state_dict
+    from cnp_core._checkpoints import write_checkpoint
+    from cnp_core._checkpoints.synthetic import random_state_dict
 
     return write_checkpoint(random_state_dict("XS-muco", seed=2), tmp_path_factory.mktemp("muco") / "xs_muco.pth.tar", form="pth")

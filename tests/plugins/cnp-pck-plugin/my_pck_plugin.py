@@ -9,8 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from cnp_core import DataError, DatasetInfo, EvalSplit, PaperNumbers, Variant, freeze_config, hookimpl
-from cnp_core.evaluation import EvalResult, camera_poses
-from cnp_core.metrics import Metric, aggregate
+from cnp_core.plugin import EvalResult, Metric, aggregate, camera_poses
 
 JOINTS = ("Pelvis", "Head", "L_Hand", "R_Hand")
 THRESHOLDS_MM = np.arange(0.0, 101.0, 10.0)  # 0, 10, ..., 100

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from cnp_core.atomic import OutputError, staged_dir, write_json
+from cnp_core._output.atomic import OutputError, staged_dir, write_json
 
 DEMO_VERSION = 3  # 2: complete.json records every file's size; 3: one folder per dataset
 
 
 def demo_root(cache_dir: Path | None = None) -> Path:
-    from cnp_core.paths import default_cache_dir
+    from cnp_core._output.cache_dir import default_cache_dir
 
     return (cache_dir or default_cache_dir()) / "demo" / f"v{DEMO_VERSION}"
 
@@ -39,7 +39,7 @@ def demo_data(root: Path, dataset: str = "h36m") -> Path:
     """The dataset's declared demo data (``DatasetInfo.demo``), written on first use and again
     whenever a file of it is missing or changed size."""
     from cnp_core import get_host
-    from cnp_core.errors import CnpError
+    from cnp_core._errors import CnpError
 
     writer = get_host().registry("dataset").get(dataset).info.demo
     if writer is None:
@@ -47,7 +47,7 @@ def demo_data(root: Path, dataset: str = "h36m") -> Path:
     data = root / dataset
     if _intact(data):
         return data
-    from cnp_core.plugins import owner, plugin_callback
+    from cnp_core._plugins.host import owner, plugin_callback
 
     with _cache_errors(root), staged_dir(data) as tmp:
         with plugin_callback(owner("dataset", dataset), f"dataset {dataset}'s demo"):
@@ -66,9 +66,9 @@ def _cache_errors(root: Path) -> Iterator[None]:
 
 def demo_checkpoint(root: Path, variant: str) -> Path:
     """A random-weight checkpoint in the published ``ConvNeXtPose_{V}.tar`` form (zip of snapshot_0.pth/)."""
-    from cnp_core.checkpoints import read_checkpoint, write_checkpoint
-    from cnp_core.checkpoints.synthetic import random_state_dict
-    from cnp_core.errors import CheckpointError
+    from cnp_core._checkpoints import read_checkpoint, write_checkpoint
+    from cnp_core._checkpoints.synthetic import random_state_dict
+    from cnp_core._errors import CheckpointError
 
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in variant)
     path = root / "checkpoints" / f"ConvNeXtPose_{safe}.tar"

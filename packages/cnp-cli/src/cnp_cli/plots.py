@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from cnp_core.atomic import atomic_path
+from cnp_core._output.atomic import atomic_path
 
 
 def _pyplot() -> Any:

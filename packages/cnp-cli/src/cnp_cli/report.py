@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from cnp_cli.console import fmt_metric
-from cnp_core.atomic import claim_output, write_text
-from cnp_core.comparison import Run, compare_runs, setting
+from cnp_core._evaluation.comparison import Run, compare_runs, setting
+from cnp_core._output.atomic import claim_output, write_text
 
 MARKER = "<!-- written by cnp report; `cnp report --out` may replace this file -->"
 
@@ -51,7 +51,7 @@ def _environment(runs: Sequence[Run]) -> list[str]:
 def _variants(runs: Sequence[Run]) -> list[str]:
     from cnp_cli.commands.variants import variant_row
     from cnp_core import get_variant
-    from cnp_core.errors import UnknownNameError
+    from cnp_core._errors import UnknownNameError
 
     rows = []
     for name in dict.fromkeys(str(run.record["variant"]) for run in runs):
@@ -251,7 +251,7 @@ def _training_plot_path(out: Path, folder: Path) -> Path:
 
 def is_training_run(path: Path) -> bool:
     """A folder `cnp train` wrote (it holds train_log.jsonl)."""
-    from cnp_core.training.loop import LOG_FILE
+    from cnp_core._training.loop import LOG_FILE
 
     return (Path(path) / LOG_FILE).is_file()
 
@@ -261,8 +261,8 @@ def _training_section(folder: Path, out: Path) -> tuple[list[str], Path]:
     import json
 
     from cnp_cli.plots import training_plot
-    from cnp_core.errors import DataError
-    from cnp_core.training.loop import CONFIG_FILE, LOG_FILE
+    from cnp_core._errors import DataError
+    from cnp_core._training.loop import CONFIG_FILE, LOG_FILE
 
     records = []
     for n, line in enumerate((folder / LOG_FILE).read_text(encoding="utf-8").splitlines(), 1):
@@ -306,7 +306,7 @@ def _group_figures(
     """Bars with intervals, error CDFs, per-joint bars and each run's worst frames, with their Markdown."""
     from cnp_cli.plots import cdf_plot, comparison_plot, joint_plot, worst_frames_plot
     from cnp_cli.report_figures import dataset_drawing, per_action_intervals, worst_frames
-    from cnp_core.comparison import per_sample_headline, run_samples
+    from cnp_core._evaluation.comparison import per_sample_headline, run_samples
 
     metric = str(key[1])
     samples = {run.label: run_samples(run) for run in members}

@@ -8,12 +8,12 @@ from typing import Any
 
 import numpy as np
 
-from cnp_core.comparison import per_sample_headline
+from cnp_core._evaluation.comparison import per_sample_headline
 
 
 def per_action_intervals(samples: dict[str, np.ndarray], resamples: int = 1000, seed: int = 0) -> dict[str, list[float]]:
     """A bootstrap 95% interval of the headline per action (frames resampled within the action)."""
-    from cnp_core.metrics import bootstrap_intervals
+    from cnp_core._evaluation.metrics import bootstrap_intervals
 
     errors = per_sample_headline(samples)
     if errors is None or "action_name" not in samples:
@@ -79,8 +79,8 @@ def worst_frames(
 
 def dataset_drawing(dataset: str) -> tuple[tuple[tuple[int, int], ...], int]:
     """The dataset's skeleton and root joint, from its declaration (no bones if it is not installed)."""
-    from cnp_core.errors import UnknownNameError
-    from cnp_core.plugins import registry
+    from cnp_core._errors import UnknownNameError
+    from cnp_core._plugins.host import registry
 
     try:
         info = registry("dataset").get(dataset).info

@@ -12,7 +12,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from cnp_core.errors import (
+from cnp_core import _compat
+from cnp_core._errors import (
     CheckpointError,
     CheckpointMismatchError,
     CnpError,
@@ -22,36 +23,38 @@ from cnp_core.errors import (
     UnknownNameError,
     UnsafeCheckpointError,
 )
-from cnp_core.hookspecs import hookimpl, hookspec
-from cnp_core.plugins import build_host, get_host
-from cnp_core.variants import PaperNumbers, Variant, freeze_config, get_variant, list_variants
+from cnp_core._model.variants import PaperNumbers, Variant, freeze_config, get_variant, list_variants
+from cnp_core._plugins.hookspecs import hookimpl, hookspec
+from cnp_core._plugins.host import build_host, get_host
 
 __version__ = "0.1.0"
 
+_compat.install()
+
 _LAZY = {
-    "DatasetInfo": "cnp_core.datasets",
-    "DatasetOption": "cnp_core.datasets",
-    "Published": "cnp_core.datasets",
-    "RunRecord": "cnp_core.run_records",
-    "evaluate": "cnp_core.run_records",
-    "EvalSplit": "cnp_core.datasets",
-    "SplitOptions": "cnp_core.datasets",
-    "PoseModel": "cnp_core.model",
-    "convert_checkpoint": "cnp_core.checkpoints.conversion",
-    "load_model": "cnp_core.checkpoints.conversion",
-    "build_model": "cnp_core.model",
-    "inspect_checkpoint": "cnp_core.checkpoints",
-    "load_checkpoint": "cnp_core.checkpoints",
-    "read_checkpoint": "cnp_core.checkpoints",
-    "write_checkpoint": "cnp_core.checkpoints",
+    "DatasetInfo": "cnp_core._data.records",
+    "DatasetOption": "cnp_core._data.records",
+    "Published": "cnp_core._data.records",
+    "RunRecord": "cnp_core._evaluation.api",
+    "evaluate": "cnp_core._evaluation.api",
+    "EvalSplit": "cnp_core._data.records",
+    "SplitOptions": "cnp_core._data.records",
+    "PoseModel": "cnp_core._model.pose_model",
+    "convert_checkpoint": "cnp_core._checkpoints.conversion",
+    "load_model": "cnp_core._checkpoints.conversion",
+    "build_model": "cnp_core._model.pose_model",
+    "inspect_checkpoint": "cnp_core._checkpoints",
+    "load_checkpoint": "cnp_core._checkpoints",
+    "read_checkpoint": "cnp_core._checkpoints",
+    "write_checkpoint": "cnp_core._checkpoints",
 }
 
 if TYPE_CHECKING:
-    from cnp_core.checkpoints import inspect_checkpoint, load_checkpoint, read_checkpoint, write_checkpoint
-    from cnp_core.checkpoints.conversion import convert_checkpoint, load_model
-    from cnp_core.datasets import DatasetInfo, DatasetOption, EvalSplit, Published, SplitOptions
-    from cnp_core.model import PoseModel, build_model
-    from cnp_core.run_records import RunRecord, evaluate
+    from cnp_core._checkpoints import inspect_checkpoint, load_checkpoint, read_checkpoint, write_checkpoint
+    from cnp_core._checkpoints.conversion import convert_checkpoint, load_model
+    from cnp_core._data.records import DatasetInfo, DatasetOption, EvalSplit, Published, SplitOptions
+    from cnp_core._evaluation.api import RunRecord, evaluate
+    from cnp_core._model.pose_model import PoseModel, build_model
 
 
 def __getattr__(name: str) -> Any:

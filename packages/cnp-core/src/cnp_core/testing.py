@@ -19,12 +19,12 @@ from typing import Any
 
 import torch
 
-from cnp_core.errors import checked_arguments
-from cnp_core.plugins import PluginHost, registry
+from cnp_core._errors import checked_arguments
+from cnp_core._plugins.host import PluginHost, registry
 
 #: float32 unit roundoff: one rounding changes a value by at most this relative amount.
 FLOAT32_UNIT_ROUNDOFF = 2.0**-24
-#: the longest run of float32 additions in :mod:`cnp_core.integral` and the fused tails (one axis).
+#: the longest run of float32 additions in :mod:`cnp_core._model.integral` and the fused tails (one axis).
 FLOAT32_RUN = 64
 
 
@@ -101,7 +101,7 @@ def check_variants(only: Sequence[str] | str | None = None, host: PluginHost | N
     its declared output shapes, and matches its declared parameter count (``paper.params_m``,
     within 0.5%) where it has one. Returns one line per problem (empty: all kept); an unknown name
     in ``only`` raises :class:`cnp_core.UnknownNameError`."""
-    from cnp_core.model import build_model
+    from cnp_core._model.pose_model import build_model
 
     names, host = _names(only, host, "variant")
     problems = []
@@ -163,12 +163,12 @@ def check_datasets(only: Sequence[str] | str | None = None, host: PluginHost | N
 
 @checked_arguments
 def check_metrics(only: Sequence[str] | str | None = None, host: PluginHost | None = None) -> list[str]:
-    """Every metric (or those named in ``only``) is a :class:`cnp_core.metrics.Metric` registered
+    """Every metric (or those named in ``only``) is a :class:`cnp_core._evaluation.metrics.Metric` registered
     under its own name, and one with ``compute`` gives finite (N, K) or (N, 1) values on a
     synthetic run (3 samples of 5 joints, 4 scored). Returns one line per problem."""
     import numpy as np
 
-    from cnp_core.metrics import Metric, Poses
+    from cnp_core._evaluation.metrics import Metric, Poses
 
     names, host = _names(only, host, "metric")
     rng = np.random.default_rng(0)
@@ -179,7 +179,7 @@ def check_metrics(only: Sequence[str] | str | None = None, host: PluginHost | No
         where = f"metric {entry.name!r} (plugin {entry.plugin!r})"
         metric = entry.obj
         if not isinstance(metric, Metric) or metric.name != entry.name:
-            problems.append(f"{where}: not a cnp_core.metrics.Metric named {entry.name!r}")
+            problems.append(f"{where}: not a cnp_core._evaluation.metrics.Metric named {entry.name!r}")
             continue
         if metric.compute is None:
             continue

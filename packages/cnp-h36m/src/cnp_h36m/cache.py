@@ -10,8 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from cnp_core.atomic import atomic_path, write_json
-from cnp_core.datasets import EvalSplit
+from cnp_core.plugin import EvalSplit, atomic_path, write_json
 from cnp_h36m.options import H36MOptions
 
 CACHE_VERSION = 5  # 4: image paths stored absolute (resolved); 5: skipped boxes in the summary

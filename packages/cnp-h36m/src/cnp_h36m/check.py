@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cnp_core.errors import DataError
+from cnp_core.plugin import DataError
 from cnp_h36m import constants as C
 from cnp_h36m.jsonio import read_json
 from cnp_h36m.layout import KINDS, annotation_file, default_bbox_root, images_dir

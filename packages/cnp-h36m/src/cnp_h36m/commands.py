@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from cnp_core.commands import fail, print_json, user_errors
+from cnp_core.plugin import fail, print_json, user_errors
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -49,7 +49,7 @@ def synth_command(
 
     OUT must be new, empty, or an earlier `cnp data synth` folder; anything else needs --force.
     """
-    from cnp_core.atomic import claim_output, staged_dir
+    from cnp_core.plugin import claim_output, staged_dir
     from cnp_h36m.synth import SynthConfig, generate, is_synthetic
 
     config = SynthConfig(
@@ -81,7 +81,7 @@ def synth_mpii_command(
     json_out: Annotated[bool, typer.Option("--json", help="Print counts as JSON on stdout.")] = False,
 ) -> None:
     """Write an MPII-format 2D set (COCO annotations, 16 joints) from a Human3.6M folder's training frames."""
-    from cnp_core.atomic import claim_output, staged_dir
+    from cnp_core.plugin import claim_output, staged_dir
     from cnp_h36m.mpii import write_synthetic
     from cnp_h36m.synth import is_synthetic, mark_synthetic
 
@@ -110,8 +110,7 @@ def check_command(
     json_out: Annotated[bool, typer.Option("--json", help="Print problems as JSON on stdout.")] = False,
 ) -> None:
     """Validate a folder for `cnp eval`; list exactly what is missing or malformed (exit 1 if anything)."""
-    from cnp_core.datasets import SplitOptions
-    from cnp_core.errors import ParameterError
+    from cnp_core.plugin import ParameterError, SplitOptions
     from cnp_h36m.check import check_folder
     from cnp_h36m.options import h36m_options
 
@@ -124,12 +123,11 @@ def check_command(
         settings = h36m_options(SplitOptions.of({"protocol": protocol, "bbox": bbox or "gt", "bbox_root": bbox_root}))
         problems = check_folder(data_dir, settings, notes=notes)
     else:
-        from cnp_core.hookspecs import ChecksData
-        from cnp_core.plugins import registry
+        from cnp_core.plugin import ChecksData, registry
 
         entry = registry("dataset").get(dataset)  # an unknown name lists the registered ones
         if not isinstance(entry, ChecksData):
-            raise ParameterError("dataset", dataset, "declares no folder check (cnp_core.hookspecs.ChecksData)")
+            raise ParameterError("dataset", dataset, "declares no folder check (cnp_core.plugin.ChecksData)")
         declared = {o.name for o in registry("dataset").get(dataset).info.options}
         given = {k: v for k, v in {"bbox": bbox, "bbox_root": bbox_root}.items() if k in declared and v}
         problems = list(entry.check(data_dir, SplitOptions.of(given)))

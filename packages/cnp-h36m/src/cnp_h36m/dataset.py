@@ -5,9 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cnp_core.datasets import DatasetInfo, EvalSplit, Published, SplitOptions
-from cnp_core.errors import DataError
-from cnp_core.paths import default_cache_dir
+from cnp_core.plugin import DataError, DatasetInfo, EvalSplit, Published, SplitOptions, default_cache_dir
 from cnp_h36m import constants as C
 from cnp_h36m.cache import cache_key, load_cached, store
 from cnp_h36m.layout import KINDS, annotation_file, default_bbox_root

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from cnp_core.errors import DataError
+from cnp_core.plugin import DataError
 
 
 def read_json(path: Path, what: str) -> Any:

@@ -16,10 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from cnp_core.datasets import DatasetInfo, EvalSplit, SplitOptions
-from cnp_core.errors import DataError
-from cnp_core.patches import process_bbox
-from cnp_core.training.samples import TrainSplit
+from cnp_core.plugin import DataError, DatasetInfo, EvalSplit, SplitOptions, TrainSplit, process_bbox
 from cnp_h36m import constants as C
 
 JOINT_NAMES = (
@@ -115,7 +112,7 @@ def image_root(data_dir: Path, file_names: list[str], sample: int = 64) -> tuple
 
 def check_mpii(data_dir: Path, max_listed: int = 20) -> tuple[list[str], list[str]]:
     """(problems, notes) of an MPII folder for ``cnp train --dataset mpii`` / ``--mix mpii=``."""
-    from cnp_core.datasets import SplitOptions
+    from cnp_core.plugin import SplitOptions
 
     path = Path(data_dir) / ANNOTATIONS
     if not path.is_file():
@@ -167,13 +164,13 @@ class MPII:
 def write_synthetic(out: Path, h36m_dir: Path, protocol: int = 2) -> dict[str, int]:
     """A small MPII-format set from a (synthetic) Human3.6M folder: its training images, the joints
     projected to 2D in MPII's order (every keypoint visible), COCO-format annotations."""
-    from cnp_core.atomic import write_json
+    from cnp_core.plugin import write_json
     from cnp_h36m.options import H36MOptions
     from cnp_h36m.split import build_train_split
 
     split = build_train_split(h36m_dir, H36MOptions(protocol=protocol))
     images, annotations = [], []
-    from cnp_core.patches import read_image
+    from cnp_core.plugin import read_image
 
     (out / "images").mkdir(parents=True, exist_ok=True)
     (out / "annotations").mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from cnp_core.datasets import DatasetOption, SplitOptions
+from cnp_core.plugin import DatasetOption, SplitOptions
 
 OPTIONS = (
     DatasetOption(

@@ -6,9 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnp_core.datasets import EvalSplit
-from cnp_core.evaluation import EvalResult, score_poses
-from cnp_core.variants import Variant
+from cnp_core.plugin import EvalResult, EvalSplit, Variant, score_poses
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnp_core.errors import DataError
-from cnp_core.validate import numbers
+from cnp_core.plugin import DataError, numbers
 from cnp_h36m.constants import TEST_SUBJECTS
 from cnp_h36m.jsonio import read_json
 

@@ -9,11 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from cnp_core.datasets import EvalSplit
-from cnp_core.errors import DataError
-from cnp_core.patches import process_bbox
-from cnp_core.training.samples import TrainSplit
-from cnp_core.validate import finite_rows, numbers
+from cnp_core.plugin import DataError, EvalSplit, TrainSplit, finite_rows, numbers, process_bbox
 from cnp_h36m import constants as C
 from cnp_h36m.jsonio import read_json
 from cnp_h36m.layout import annotation_file, default_bbox_root, images_dir

@@ -16,8 +16,7 @@ import cv2
 import numpy as np
 import orjson
 
-from cnp_core.atomic import atomic_path
-from cnp_core.patches import process_bbox
+from cnp_core.plugin import atomic_path, process_bbox
 from cnp_h36m import constants as C
 from cnp_h36m.layout import BBOX_ROOT_FILE, annotation_file, image_file_name
 

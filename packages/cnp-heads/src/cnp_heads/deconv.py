@@ -50,7 +50,7 @@ class DeconvHead(nn.Module):
         return out
 
     def late_upsampling_parts(self) -> tuple[nn.Module, nn.Conv2d] | None:
-        """For the optimiser (``cnp_core.optimize.LateUpsamplingHead``): when the last layer upsamples,
+        """For the optimiser (``cnp_core.plugin.LateUpsamplingHead``): when the last layer upsamples,
         the head without that upsampling and the 1x1 classifier (the two commute: both are linear
         and bilinear weights sum to one)."""
         if not isinstance(self.deconv_layers_3.upsample, Upsample2x):

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from cnp_core.errors import DataError
+from cnp_core.plugin import DataError
 from cnp_mupots import layout
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from cnp_core.commands import print_json, user_errors
+from cnp_core.plugin import print_json, user_errors
 
 MARKER_FILE = ".cnp-synthetic.json"  # what cnp wrote and may replace
 
@@ -34,8 +34,7 @@ def synth_mupots_command(
     """Write a synthetic MuPoTS-3D (images, annot.mat, occlusion.mat, MuPoTS-3D.json, RootNet boxes): several
     people per image, invalid people, occluded joints, people cut by the border, RootNet files with more
     and fewer boxes than people. Deterministic for a seed."""
-    from cnp_core.atomic import claim_output, staged_dir
-    from cnp_core.errors import ParameterError
+    from cnp_core.plugin import ParameterError, claim_output, staged_dir
     from cnp_mupots.synth import MupotsSynthConfig, generate
 
     chosen = tuple(sequences or range(1, 21))
@@ -87,7 +86,7 @@ def synth_coco_command(
 
 
 def _write(out_dir: Path, force: bool, generator: str, seed: int, make: Any) -> None:
-    from cnp_core.atomic import claim_output, staged_dir
+    from cnp_core.plugin import claim_output, staged_dir
 
     claim_output(out_dir, force=force, owned=_ours)
     with staged_dir(out_dir) as tmp:

@@ -8,12 +8,17 @@ from typing import Any
 
 import numpy as np
 
-from cnp_core.datasets import DatasetInfo, DatasetOption, EvalSplit, SplitOptions
-from cnp_core.errors import DataError
-from cnp_core.evaluation import EvalResult
-from cnp_core.metrics import Metric
-from cnp_core.patches import process_bbox
-from cnp_core.variants import Variant
+from cnp_core.plugin import (
+    DataError,
+    DatasetInfo,
+    DatasetOption,
+    EvalResult,
+    EvalSplit,
+    Metric,
+    SplitOptions,
+    Variant,
+    process_bbox,
+)
 from cnp_mupots import layout
 from cnp_mupots.results import FILES, group_by_frame, mat_bytes, official_predictions
 from cnp_mupots.scoring import GROUPS, PELVIS, score_sequence, summarize

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from cnp_core.errors import DataError
+from cnp_core.plugin import DataError
 from cnp_mupots.scoring import FrameTruth, SequenceTruth
 
 SEQUENCES = tuple(f"TS{n}" for n in range(1, 21))

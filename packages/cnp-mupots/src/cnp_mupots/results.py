@@ -8,8 +8,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from cnp_core.datasets import EvalSplit
-from cnp_core.variants import Variant
+from cnp_core.plugin import EvalSplit, Variant
 
 KEPT_JOINTS = 17  # MuPoTS scores the first 17 of MuCo-3DHP's 21 joints
 FILES = ("preds_2d_kpt_mupots.mat", "preds_3d_kpt_mupots.mat")

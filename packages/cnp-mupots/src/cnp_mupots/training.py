@@ -20,10 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from cnp_core.datasets import DatasetInfo, EvalSplit, SplitOptions
-from cnp_core.errors import DataError
-from cnp_core.patches import process_bbox
-from cnp_core.training.samples import TrainSplit
+from cnp_core.plugin import DataError, DatasetInfo, EvalSplit, SplitOptions, TrainSplit, process_bbox
 from cnp_mupots.variants import JOINTS_21, ROOT_21
 
 MUCO_FLIP_PAIRS = ((2, 5), (3, 6), (4, 7), (8, 11), (9, 12), (10, 13), (17, 18), (19, 20))

@@ -25,9 +25,9 @@ def benchmark_command(
 ) -> None:
     """Params, GMACs, latency p50/p90, images/s and peak memory; optimised and literal side by side."""
     from cnp_core import get_host, get_variant
-    from cnp_core.benchmark import MODES, BenchmarkConfig, benchmark_variant, parse_sizes
-    from cnp_core.datasets import check_joints_fit
-    from cnp_core.errors import CnpError
+    from cnp_core._data.records import check_joints_fit
+    from cnp_core._errors import CnpError
+    from cnp_core._inference.benchmark import MODES, BenchmarkConfig, benchmark_variant, parse_sizes
 
     if mode not in ("both", *MODES):
         raise CnpError(f"--mode {mode!r}: use both, optimized or literal")

@@ -18,8 +18,8 @@ def cache_command(
     json_out: Annotated[bool, typer.Option("--json", help="Print the report as JSON on stdout.")] = False,
 ) -> None:
     """Show how much disk each part of cnp's cache folder (CNP_CACHE_DIR) takes; --clear removes parts."""
-    from cnp_core.errors import ParameterError
-    from cnp_core.paths import CACHE_PARTS, cache_report, clear_cache
+    from cnp_core._errors import ParameterError
+    from cnp_core._output.cache_dir import CACHE_PARTS, cache_report, clear_cache
 
     if clear:
         parts = tuple(CACHE_PARTS) if "all" in clear else tuple(clear)

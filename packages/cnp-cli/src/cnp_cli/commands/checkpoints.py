@@ -37,10 +37,10 @@ def synth_command(
 ) -> None:
     """Write a random-weight checkpoint of VARIANT in one of the published forms."""
     from cnp_core import get_variant
-    from cnp_core.atomic import claim_output
-    from cnp_core.checkpoints import FORMS, write_checkpoint
-    from cnp_core.checkpoints.synthetic import random_state_dict
-    from cnp_core.errors import CnpError
+    from cnp_core._checkpoints import FORMS, write_checkpoint
+    from cnp_core._checkpoints.synthetic import random_state_dict
+    from cnp_core._errors import CnpError
+    from cnp_core._output.atomic import claim_output
 
     if form not in FORMS:
         raise CnpError(f"unknown --form {form!r}; choose one of {', '.join(FORMS)}")

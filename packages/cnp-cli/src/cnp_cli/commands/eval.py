@@ -12,7 +12,7 @@ from cnp_cli.console import err, out, print_json, user_errors
 
 
 def parse_workers(value: str) -> int | None:
-    from cnp_core.errors import CnpError
+    from cnp_core._errors import CnpError
 
     if value == "auto":
         return None
@@ -88,15 +88,16 @@ def eval_command(
     ``dataset_options`` holds the values of the dataset's declared options (``--protocol 1``); the
     command line offers every registered dataset's options (see :func:`with_dataset_options`).
     """
-    from cnp_core import distributed, get_variant
-    from cnp_core.datasets import SplitOptions
-    from cnp_core.distributed import distributed_session
-    from cnp_core.engine import InferenceConfig
-    from cnp_core.errors import CnpError
-    from cnp_core.evaluation import ALIGNMENTS
-    from cnp_core.patch_cache import default_patch_cache
-    from cnp_core.runs import EvalJob, evaluate_checkpoints, exported_sources, find_checkpoints, parse_epochs
-    from cnp_core.scoring import BootstrapOptions
+    from cnp_core._data.patch_cache import default_patch_cache
+    from cnp_core._data.records import SplitOptions
+    from cnp_core._errors import CnpError
+    from cnp_core._evaluation.evaluators import ALIGNMENTS
+    from cnp_core._evaluation.pipeline import EvalJob, evaluate_checkpoints, exported_sources, find_checkpoints, parse_epochs
+    from cnp_core._evaluation.scoring import BootstrapOptions
+    from cnp_core._inference import distributed as distributed
+    from cnp_core._inference import get_variant
+    from cnp_core._inference.distributed import distributed_session
+    from cnp_core._inference.engine import InferenceConfig
 
     with distributed_session(device) as dist:
         spec = get_variant(variant)
@@ -177,7 +178,7 @@ def _show(record: dict[str, Any], result: Any) -> None:
         f"{record['metric']} ({record['alignment']} alignment), flip {'on' if record['flip'] else 'off'}"
     )
     out.print(f"\n[bold]{title}[/]")
-    from cnp_core.comparison import Headline
+    from cnp_core._evaluation.comparison import Headline
 
     h = Headline.of(record)
     ci = h.total_ci95
@@ -224,7 +225,7 @@ def _metrics_table(metrics: dict[str, Any]) -> Any:
     """Every metric: frame-wise total with its interval, the action-wise mean, unit and direction."""
     from rich.table import Table
 
-    from cnp_core.metrics import format_value
+    from cnp_core._evaluation.metrics import format_value
 
     table = Table(title="all metrics (frame-wise total, 95% bootstrap interval, action-wise mean)")
     for column in ("metric", "total", "95% CI", "action-wise", "unit", "better"):
@@ -257,7 +258,7 @@ def with_dataset_options(command: Any, datasets: Any) -> Any:
     import functools
     import inspect
 
-    from cnp_core.commands import as_flag
+    from cnp_core._plugins.cli_conventions import as_flag
 
     own = own_parameters(command)
     declared: dict[str, list[tuple[str, Any]]] = {}

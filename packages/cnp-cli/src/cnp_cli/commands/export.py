@@ -30,10 +30,10 @@ def export_command(
 ) -> None:
     """Export a checkpoint: images (N, 3, H, W) in, joint coordinates (N, J, 3) in heatmap units out."""
     from cnp_core import build_model, get_variant
-    from cnp_core.atomic import claim_output
-    from cnp_core.checkpoints import load_checkpoint
-    from cnp_core.errors import CnpError
-    from cnp_core.export import FORMATS, ExportOptions, export_model
+    from cnp_core._checkpoints import load_checkpoint
+    from cnp_core._errors import CnpError
+    from cnp_core._inference.export import FORMATS, ExportOptions, export_model
+    from cnp_core._output.atomic import claim_output
 
     if format not in FORMATS:
         raise CnpError(f"--format {format!r}: use {' or '.join(FORMATS)}")

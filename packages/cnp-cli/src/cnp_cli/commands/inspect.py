@@ -21,10 +21,10 @@ def inspect_command(
 ) -> None:
     """Show format, epoch, tensor and parameter counts, key remaps and the variant the file really is."""
     from cnp_core import get_variant
-    from cnp_core.checkpoints import inspect_state, read_checkpoint
-    from cnp_core.checkpoints.loading import mismatch_message
-    from cnp_core.checkpoints.matching import diff, expected_shapes, format_architecture, shapes_of
-    from cnp_core.export import check_export_fits, read_export_metadata
+    from cnp_core._checkpoints import inspect_state, read_checkpoint
+    from cnp_core._checkpoints.loading import mismatch_message
+    from cnp_core._checkpoints.matching import diff, expected_shapes, format_architecture, shapes_of
+    from cnp_core._inference.export import check_export_fits, read_export_metadata
 
     exported = read_export_metadata(file)
     if exported is not None:

@@ -12,7 +12,7 @@ from cnp_cli.console import err, out, print_json, user_errors
 
 
 def _floats(value: str | None, count: int, option: str, example: str) -> tuple[float, ...] | None:
-    from cnp_core.errors import CnpError
+    from cnp_core._errors import CnpError
 
     if value is None:
         return None
@@ -52,9 +52,9 @@ def predict_command(
 ) -> None:
     """Predict the 3D pose of the person in IMAGE (inside --bbox, or the whole image)."""
     from cnp_core import build_model, get_host, get_variant
-    from cnp_core.checkpoints import load_checkpoint
-    from cnp_core.datasets import check_joints_fit
-    from cnp_core.predict import PoseInput, load_image, predict_pose
+    from cnp_core._checkpoints import load_checkpoint
+    from cnp_core._data.records import check_joints_fit
+    from cnp_core._inference.predict import PoseInput, load_image, predict_pose
 
     spec = get_variant(variant)
     joints = get_host().registry("dataset").get(dataset).info
@@ -70,7 +70,7 @@ def predict_command(
     )
     if out_png is not None:
         from cnp_cli.plots import drawn_by_cnp
-        from cnp_core.atomic import claim_output
+        from cnp_core._output.atomic import claim_output
 
         claim_output(out_png, force=force, owned=drawn_by_cnp)
     picture = load_image(image)
@@ -78,7 +78,7 @@ def predict_command(
     load_checkpoint(literal, checkpoint, variant=spec)
     model: Any = literal.eval()
     if optimize:
-        from cnp_core.optimize import optimize_for_inference
+        from cnp_core._model.optimize import optimize_for_inference
 
         model, _ = optimize_for_inference(literal)
     prediction = predict_pose(

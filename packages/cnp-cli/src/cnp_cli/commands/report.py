@@ -29,7 +29,7 @@ def report_command(
     """Environment, variants, totals with intervals, every metric, per-action and per-joint plots, error
     distributions, each run's worst frames drawn, and the paper's numbers."""
     from cnp_cli.report import build_report, is_training_run
-    from cnp_core.comparison import load_run
+    from cnp_core._evaluation.comparison import load_run
 
     training = [r for r in runs if is_training_run(r)]
     evaluated = [load_run(r) for r in runs if not is_training_run(r)]

@@ -60,9 +60,9 @@ def train_command(
     from dataclasses import replace
 
     from cnp_cli.commands.eval import parse_workers
-    from cnp_core.distributed import distributed_session
-    from cnp_core.training import TrainConfig, load_config
-    from cnp_core.training.run import train_model
+    from cnp_core._inference.distributed import distributed_session
+    from cnp_core._training import TrainConfig, load_config
+    from cnp_core._training.api import train_model
 
     recipe = load_config(config) if config is not None else TrainConfig()
     given: dict[str, Any] = {
@@ -116,7 +116,7 @@ def train_command(
 
 
 def _pair(value: str) -> tuple[str, Path]:
-    from cnp_core.errors import ParameterError
+    from cnp_core._errors import ParameterError
 
     name, sep, folder = value.partition("=")
     if not sep or not name or not folder:

@@ -11,9 +11,9 @@ from cnp_cli.console import err, out, print_json, user_errors
 
 def variant_row(v: Any, plugin: str | None = None) -> dict[str, Any]:
     """One variant's configuration, measured params/GMACs (remembered in the cache folder) and paper numbers."""
-    from cnp_core.paths import default_cache_dir
-    from cnp_core.plugins import registry
-    from cnp_core.sizes import variant_size
+    from cnp_core._model.size_memo import variant_size
+    from cnp_core._output.cache_dir import default_cache_dir
+    from cnp_core._plugins.host import registry
 
     bb, hd = v.backbone_kwargs, v.head_kwargs
     try:

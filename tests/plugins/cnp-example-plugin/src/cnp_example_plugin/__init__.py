@@ -94,7 +94,7 @@ class NpzFormat:
         import numpy as np
         import torch
 
-        from cnp_core.checkpoints import RawCheckpoint
+        from cnp_core.plugin import RawCheckpoint
 
         with np.load(path, allow_pickle=False) as data:
             state = {k: torch.from_numpy(data[k].copy()) for k in data.files}
@@ -110,7 +110,7 @@ class Mpjpe14:
     description = "root-relative MPJPE over 14 joints"
 
     def evaluate(self, split: Any, coords: Any, variant: Any) -> Any:
-        from cnp_core.evaluation import score_poses
+        from cnp_core.plugin import score_poses
 
         if len(split.joint_names) != 14:
             raise ValueError("mpjpe-14 scores 14-joint splits only")

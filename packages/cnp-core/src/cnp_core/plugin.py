@@ -1,0 +1,86 @@
+"""What a plugin author needs, in one place: hook markers, the records a plugin declares or
+returns, the protocols cnp reads, and the helpers that keep a plugin's files and messages in
+cnp's conventions.
+
+>>> from cnp_core.plugin import hookimpl, DatasetInfo, EvalResult, Metric
+
+Everything else in ``cnp_core`` whose module name starts with an underscore is private and may
+change in any release; the names here change only with a deprecation period (see CHANGELOG.md).
+Importing this module is cheap: each name loads its module on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_LAZY = {
+    # hook markers and the optional capabilities cnp checks for (cnp_core._plugins.hookspecs)
+    "hookimpl": "cnp_core._plugins.hookspecs",
+    "hookspec": "cnp_core._plugins.hookspecs",
+    "ChecksData": "cnp_core._plugins.hookspecs",
+    "DescribesState": "cnp_core._plugins.hookspecs",
+    "InvertibleKeyAdapter": "cnp_core._plugins.hookspecs",
+    "LateUpsamplingHead": "cnp_core._plugins.hookspecs",
+    "ListsInputFiles": "cnp_core._plugins.hookspecs",
+    "Registrar": "cnp_core._plugins.registry",
+    # variants
+    "Variant": "cnp_core._model.variants",
+    "PaperNumbers": "cnp_core._model.variants",
+    "freeze_config": "cnp_core._model.variants",
+    # datasets
+    "DatasetInfo": "cnp_core._data.records",
+    "DatasetOption": "cnp_core._data.records",
+    "EvalDataset": "cnp_core._data.records",
+    "EvalSplit": "cnp_core._data.records",
+    "Published": "cnp_core._data.records",
+    "SplitOptions": "cnp_core._data.records",
+    "TrainSplit": "cnp_core._training.samples",
+    "process_bbox": "cnp_core._data.patches",
+    "read_image": "cnp_core._data.patches",
+    "numbers": "cnp_core._data.validate",
+    "finite_rows": "cnp_core._data.validate",
+    # evaluators and metrics
+    "EvalResult": "cnp_core._evaluation.evaluators",
+    "Evaluator": "cnp_core._evaluation.evaluators",
+    "camera_poses": "cnp_core._evaluation.evaluators",
+    "score_poses": "cnp_core._evaluation.evaluators",
+    "Metric": "cnp_core._evaluation.metrics",
+    "Poses": "cnp_core._evaluation.metrics",
+    "aggregate": "cnp_core._evaluation.metrics",
+    # checkpoint formats
+    "RawCheckpoint": "cnp_core._checkpoints.raw",
+    # registries (what other plugins registered)
+    "registry": "cnp_core._plugins.host",
+    # files and commands in cnp's conventions
+    "atomic_path": "cnp_core._output.atomic",
+    "claim_output": "cnp_core._output.atomic",
+    "staged_dir": "cnp_core._output.atomic",
+    "write_json": "cnp_core._output.atomic",
+    "default_cache_dir": "cnp_core._output.cache_dir",
+    "fail": "cnp_core._plugins.cli_conventions",
+    "print_json": "cnp_core._plugins.cli_conventions",
+    "user_errors": "cnp_core._plugins.cli_conventions",
+    # errors
+    "CnpError": "cnp_core._errors",
+    "CheckpointError": "cnp_core._errors",
+    "DataError": "cnp_core._errors",
+    "ParameterError": "cnp_core._errors",
+    "UnknownNameError": "cnp_core._errors",
+}
+
+if TYPE_CHECKING:
+    pass
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'cnp_core.plugin' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(_LAZY)
+
+
+__all__ = sorted(_LAZY)

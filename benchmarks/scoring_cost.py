@@ -63,8 +63,9 @@ def main() -> None:
     import torch
 
     from cnp_core import get_variant
-    from cnp_core._evaluation.scoring import BootstrapOptions, score_run, write_samples
+    from cnp_core._evaluation.scoring import BootstrapOptions, score_run
     from cnp_core._inference.benchmark import device_name
+    from cnp_core._output.run_folder import write_samples
     from cnp_h36m.protocols import EVALUATORS
 
     variant = get_variant("M")

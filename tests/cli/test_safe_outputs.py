@@ -347,7 +347,7 @@ def test_the_library_names_a_config_of_the_wrong_type(tmp_path: Path) -> None:
     from cnp_core import ParameterError
     from cnp_core._training.api import train_model
 
-    with pytest.raises(ParameterError, match=r"config 'dict': pass a cnp_core\.training\.TrainConfig"):
+    with pytest.raises(ParameterError, match=r"config 'dict': pass a cnp_core\.TrainConfig"):
         train_model("XS", tmp_path, dataset="h36m", output_dir=tmp_path / "o", config={"epochs": 1})  # type: ignore[arg-type]
 
 

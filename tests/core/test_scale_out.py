@@ -161,7 +161,7 @@ def test_resume_continues_an_interrupted_run(h36m_dir: Path, xs_checkpoints: lis
 @pytest.mark.parametrize("variant", ["XS", *(pytest.param(v, marks=pytest.mark.slow) for v in ("S", "M", "L")), "XS-wide"])
 def test_onnx_parity_every_variant(variant: str, tmp_path: Path) -> None:
     from cnp_core import build_model, get_variant
-    from cnp_core._inference.export import ExportOptions, OnnxRuntimeModel, export_model, exportable, read_export_metadata
+    from cnp_core._inference.export import ExportOptions, OnnxRuntimeModel, export_module, exportable, read_export_metadata
     from cnp_core._model.optimize import optimize_for_inference
 
     spec = get_variant(variant)
@@ -174,13 +174,13 @@ def test_onnx_parity_every_variant(variant: str, tmp_path: Path) -> None:
         served, _ = optimize_for_inference(model)
         reference = served(x)  # the form `cnp eval` runs
     path = tmp_path / f"{variant}.onnx"
-    meta = export_model(model, spec, path)
+    meta = export_module(model, spec, path)
     assert read_export_metadata(path)["variant"] == spec.name and meta["batch_size"] is None
     ort = OnnxRuntimeModel(path)(x)
     assert (ort - reference).abs().max().item() <= 1e-4
     assert (ort - literal).abs().max().item() <= 1e-3
     fixed = tmp_path / f"{variant}-b2.onnx"
-    export_model(model, spec, fixed, ExportOptions(batch_size=2))
+    export_module(model, spec, fixed, ExportOptions(batch_size=2))
     assert (OnnxRuntimeModel(fixed)(x) - ort).abs().max().item() <= 1e-5  # 3 images: one full batch + one padded
     with torch.inference_mode():
         assert (exportable(model)(x) - reference).abs().max().item() <= 1e-5

@@ -62,7 +62,7 @@ def add_plugin_commands() -> None:
     _plugin_commands_added = True
     import warnings
 
-    from cnp_core._plugins.host import PluginLoadWarning, get_host
+    from cnp_core import PluginLoadWarning, get_host
 
     host = get_host()
     _add_dataset_options(host)
@@ -96,7 +96,7 @@ def _add_dataset_options(host: Any) -> None:
     import warnings
 
     from cnp_cli.commands import eval as eval_cmd
-    from cnp_core._plugins.host import PluginLoadWarning
+    from cnp_core import PluginLoadWarning
 
     try:
         entries = host.registry("dataset").entries()

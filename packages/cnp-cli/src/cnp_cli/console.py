@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from rich.console import Console
 
-from cnp_core._plugins.cli_conventions import fail, print_json, user_errors
+from cnp_core.plugin import fail, print_json, user_errors
 
 # Piped or captured stderr keeps each message on one line (rich would wrap paths at 80 columns).
 err = Console(stderr=True, highlight=False, soft_wrap=not sys.stderr.isatty())
@@ -18,13 +18,4 @@ out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty()
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def fmt_metric(value: float | None, unit: str, fmt: str = ".2f") -> str:
-    """A metric's value as shown in tables: the number alone (``52.13``), percentages with ``%``
-    (fractions of earlier versions scaled to one); ``-`` when missing."""
-    from cnp_core._evaluation.metrics import format_value
-
-    text = format_value(value, unit, fmt, show_unit=False)
-    return text + "%" if unit in ("%", "fraction") and text != "-" else text
-
-
-__all__ = ["err", "fail", "fmt_metric", "out", "print_json", "user_errors"]
+__all__ = ["err", "fail", "out", "print_json", "user_errors"]

@@ -58,11 +58,13 @@ _LAZY = {
     "staged_dir": "cnp_core._output.atomic",
     "write_json": "cnp_core._output.atomic",
     "default_cache_dir": "cnp_core._output.cache_dir",
+    "as_flag": "cnp_core._plugins.cli_conventions",
     "fail": "cnp_core._plugins.cli_conventions",
     "print_json": "cnp_core._plugins.cli_conventions",
     "user_errors": "cnp_core._plugins.cli_conventions",
     # errors
     "CnpError": "cnp_core._errors",
+    "OutputError": "cnp_core._output.atomic",
     "CheckpointError": "cnp_core._errors",
     "DataError": "cnp_core._errors",
     "ParameterError": "cnp_core._errors",

@@ -163,7 +163,7 @@ def check_datasets(only: Sequence[str] | str | None = None, host: PluginHost | N
 
 @checked_arguments
 def check_metrics(only: Sequence[str] | str | None = None, host: PluginHost | None = None) -> list[str]:
-    """Every metric (or those named in ``only``) is a :class:`cnp_core._evaluation.metrics.Metric` registered
+    """Every metric (or those named in ``only``) is a :class:`cnp_core.plugin.Metric` registered
     under its own name, and one with ``compute`` gives finite (N, K) or (N, 1) values on a
     synthetic run (3 samples of 5 joints, 4 scored). Returns one line per problem."""
     import numpy as np
@@ -179,7 +179,7 @@ def check_metrics(only: Sequence[str] | str | None = None, host: PluginHost | No
         where = f"metric {entry.name!r} (plugin {entry.plugin!r})"
         metric = entry.obj
         if not isinstance(metric, Metric) or metric.name != entry.name:
-            problems.append(f"{where}: not a cnp_core._evaluation.metrics.Metric named {entry.name!r}")
+            problems.append(f"{where}: not a cnp_core.plugin.Metric named {entry.name!r}")
             continue
         if metric.compute is None:
             continue

@@ -24,33 +24,15 @@ def benchmark_command(
     ] = "h36m",
 ) -> None:
     """Params, GMACs, latency p50/p90, images/s and peak memory; optimised and literal side by side."""
-    from cnp_core import get_host, get_variant
-    from cnp_core._data.records import check_joints_fit
-    from cnp_core._errors import CnpError
-    from cnp_core._inference.benchmark import MODES, BenchmarkConfig, benchmark_variant, parse_sizes
+    import cnp_core
 
-    if mode not in ("both", *MODES):
-        raise CnpError(f"--mode {mode!r}: use both, optimized or literal")
-    specs = [get_variant(v.strip()) for v in variant.split(",") if v.strip()]
-    if not specs:
-        raise CnpError("--variant: name at least one variant, e.g. --variant XS,M")
-    info = get_host().registry("dataset").get(dataset).info
-    for spec in specs:
-        check_joints_fit(spec, info, dataset)
-    names = [spec.name for spec in specs]
-    config = BenchmarkConfig(
-        batch_sizes=parse_sizes(batch_size),
-        device=device,
-        flip=flip,
-        iters=iters,
-        warmup=warmup,
-        modes=MODES if mode == "both" else (mode,),
-        flip_pairs=info.flip_pairs,
+    names, config = cnp_core.benchmark_config(
+        variant, batch_sizes=batch_size, mode=mode, dataset=dataset, device=device, flip=flip, iters=iters, warmup=warmup
     )
     reports = []
     for name in names:
         with err.status(f"benchmarking {name} ({', '.join(config.modes)}) ..."):
-            reports.append(benchmark_variant(name, config))
+            reports.append(cnp_core.benchmark_variant(name, config))
     if json_out:
         print_json(reports)
         return

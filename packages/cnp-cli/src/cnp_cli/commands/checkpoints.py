@@ -36,17 +36,8 @@ def synth_command(
     ] = False,
 ) -> None:
     """Write a random-weight checkpoint of VARIANT in one of the published forms."""
-    from cnp_core import get_variant
-    from cnp_core._checkpoints import FORMS, write_checkpoint
-    from cnp_core._checkpoints.synthetic import random_state_dict
-    from cnp_core._errors import CnpError
-    from cnp_core._output.atomic import claim_output
+    import cnp_core
 
-    if form not in FORMS:
-        raise CnpError(f"unknown --form {form!r}; choose one of {', '.join(FORMS)}")
-    claim_output(out_path, force=force)
-    spec = get_variant(variant)
-    state = random_state_dict(spec, seed)
     style = "legacy-head-keys" if legacy_head else key_style
-    write_checkpoint(state, out_path, form=form, epoch=epoch, key_style=style, metadata={"variant": spec.name})
-    err.print(f"wrote {out_path}: variant {spec.name}, form {form}, epoch {epoch}, seed {seed}")
+    cnp_core.write_random_checkpoint(variant, out_path, form=form, epoch=epoch, seed=seed, key_style=style, force=force)
+    err.print(f"wrote {out_path}: variant {cnp_core.get_variant(variant).name}, form {form}, epoch {epoch}, seed {seed}")

@@ -25,18 +25,10 @@ def compare_command(
     force: Annotated[bool, typer.Option("--force", help="Replace a --plot file that cnp did not draw.")] = False,
 ) -> None:
     """Compare evaluation runs: totals, deltas to the baseline and the paper, and all 15 actions."""
-    from cnp_core._evaluation.comparison import compare_runs, load_run
+    from cnp_core import compare_runs, read_run
 
-    if plot is not None:  # before any work: a file of the user's there is never replaced silently
-        from cnp_cli.plots import drawn_by_cnp
-        from cnp_core._output.atomic import claim_output
-
-        claim_output(plot, force=force, owned=drawn_by_cnp)
-    comparison = compare_runs([load_run(r) for r in runs], baseline=baseline, allow_mixed=allow_mixed)
+    comparison = compare_runs([read_run(r) for r in runs], baseline=baseline, allow_mixed=allow_mixed, plot=plot, force=force)
     if plot is not None:
-        from cnp_cli.plots import comparison_plot
-
-        comparison["plot"] = str(comparison_plot(comparison, plot))
         err.print(f"plot written to {plot}")
     if json_out:
         print_json(comparison)
@@ -47,7 +39,7 @@ def compare_command(
 def show_comparison(comparison: dict[str, Any]) -> None:
     from rich.table import Table
 
-    from cnp_core._evaluation.metrics import format_value
+    from cnp_core import format_value
 
     rows = comparison["rows"]
     unit = comparison.get("unit", "mm")

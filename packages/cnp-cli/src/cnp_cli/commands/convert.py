@@ -24,7 +24,7 @@ def convert_command(
     force: Annotated[bool, typer.Option("--force", help="Replace OUT if it exists (cnp cannot tell that it wrote it).")] = False,
 ) -> None:
     """Convert a checkpoint, writing canonical key names (remaps applied) and keeping the epoch."""
-    from cnp_core._checkpoints.conversion import convert_checkpoint
+    from cnp_core import convert_checkpoint
 
     info = convert_checkpoint(file, out_path, variant=variant, force=force)
     err.print(f"wrote {out_path} ({info.tensor_count} tensors, epoch {info.epoch}, from {info.format})")

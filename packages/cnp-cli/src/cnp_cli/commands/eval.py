@@ -9,11 +9,10 @@ import typer
 
 from cnp_cli.completion import variant_names
 from cnp_cli.console import err, out, print_json, user_errors
+from cnp_core import CnpError
 
 
 def parse_workers(value: str) -> int | None:
-    from cnp_core._errors import CnpError
-
     if value == "auto":
         return None
     if not value.isdigit():
@@ -88,86 +87,55 @@ def eval_command(
     ``dataset_options`` holds the values of the dataset's declared options (``--protocol 1``); the
     command line offers every registered dataset's options (see :func:`with_dataset_options`).
     """
-    from cnp_core._data.patch_cache import default_patch_cache
-    from cnp_core._data.records import SplitOptions
-    from cnp_core._errors import CnpError
-    from cnp_core._evaluation.evaluators import ALIGNMENTS
-    from cnp_core._evaluation.pipeline import EvalJob, evaluate_checkpoints, exported_sources, find_checkpoints, parse_epochs
-    from cnp_core._evaluation.scoring import BootstrapOptions
-    from cnp_core._inference import distributed as distributed
-    from cnp_core._inference import get_variant
-    from cnp_core._inference.distributed import distributed_session
-    from cnp_core._inference.engine import InferenceConfig
+    import cnp_core
 
-    with distributed_session(device) as dist:
-        spec = get_variant(variant)
-        if backend not in ("torch", "onnxruntime"):
-            raise CnpError(f"--backend {backend!r}: use torch or onnxruntime")
-        if (backend == "onnxruntime") != bool(model):
-            raise CnpError("--backend onnxruntime goes with --model FILE.onnx (from `cnp export`), and --model needs it")
-        if model and (checkpoint or model_dir is not None or epochs is not None):
-            raise CnpError(
-                "--model FILE.onnx is the whole model: drop --checkpoint/--model-dir/--epochs, or evaluate those in another run"
-            )
-        if alignment is not None and alignment not in ALIGNMENTS:
-            raise CnpError(f"--alignment {alignment!r}: use one of {', '.join(ALIGNMENTS)}")
-        paths = list(checkpoint or [])
+    with cnp_core.distributed_session(device) as dist:
+        paths = _checkpoints(checkpoint, model_dir, epochs, backend, model)
         if demo:
-            from cnp_cli.demo import demo_checkpoint, demo_data, demo_root
+            from cnp_cli.demo import demo_inputs
 
-            root = demo_root()
-            if dist.is_main:
-                err.print(
-                    f"[bold yellow]demo:[/] synthetic {dataset} data and RANDOM weights: the numbers check the pipeline only, they say nothing about the model."
-                )
-            else:
-                distributed.barrier()  # wait until rank 0 has written the demo files
-            data_dir = demo_data(root, dataset)
-            paths = paths or [demo_checkpoint(root, spec.name)]
-            if dist.is_main:
-                distributed.barrier()  # written: let the other ranks read them
-        elif model_dir is not None or epochs is not None:
-            if model_dir is None or epochs is None:
-                raise CnpError("--model-dir and --epochs go together (e.g. --model-dir output/model_dump --epochs 70-72)")
-            paths += find_checkpoints(model_dir, parse_epochs(epochs))
+            data_dir, paths = demo_inputs(variant, dataset, paths, dist)
         if not paths and not model:
             raise CnpError("no checkpoint given: use --checkpoint FILE, --model-dir DIR --epochs N, or --demo")
-        job = EvalJob(
-            variant=spec,
-            data_dir=data_dir,
-            split=SplitOptions.of(dataset_options, input_shape=spec.input_shape),
-            inference=InferenceConfig(
-                batch_size=batch_size,
-                workers=parse_workers(workers),
-                device=dist.device,
-                flip=flip,
-                batched_flip=optimize,
-                patch_cache=default_patch_cache(patch_cache_gb) if patch_cache and not dist.active else None,
-            ),
-            dataset=dataset,
-            alignment=alignment,
-            output_dir=output,
-            optimize=optimize,
-            force=force,
-            bootstrap=BootstrapOptions(resamples=bootstrap, seed=seed),
-            exclude=tuple(p.strip() for p in (exclude or "").split(",") if p.strip()),
-        )
-
-        def show_notes(notes: list[str]) -> None:
-            if verbose and dist.is_main:
-                for note in notes:
-                    err.print(f"[dim]optimize: {note}[/]")
-
-        sources = exported_sources(job, model) if model else None
-        records = evaluate_checkpoints(
-            job, paths, on_result=None if json_out else _show, sources=sources, resume=resume, on_notes=show_notes
-        )
+        runs = cnp_core.evaluate(
+            variant, paths, data_dir, dataset=dataset, options=dataset_options, flip=flip, alignment=alignment,
+            batch_size=batch_size, workers=parse_workers(workers), device=dist.device, output_dir=output,
+            optimize=optimize, bootstrap=bootstrap, seed=seed, resume=resume, force=force,
+            exclude=[p.strip() for p in (exclude or "").split(",") if p.strip()],
+            patch_cache=patch_cache, patch_cache_gb=patch_cache_gb, models=model or [],
+            on_result=None if json_out else _show,
+            on_notes=lambda notes: [err.print(f"[dim]optimize: {n}[/]") for n in notes if verbose and dist.is_main],
+        )  # fmt: skip
         if json_out and dist.is_main:
-            print_json(records)
+            print_json([dict(r.record) for r in runs])
 
 
-def _show(record: dict[str, Any], result: Any) -> None:
+def _checkpoints(
+    checkpoint: list[Path] | None, model_dir: Path | None, epochs: str | None, backend: str, model: list[Path] | None
+) -> list[Path]:
+    """The checkpoint files the flags name (``--checkpoint``, or ``--model-dir`` with ``--epochs``)."""
+    import cnp_core
+
+    if backend not in ("torch", "onnxruntime"):
+        raise CnpError(f"--backend {backend!r}: use torch or onnxruntime")
+    if (backend == "onnxruntime") != bool(model):
+        raise CnpError("--backend onnxruntime goes with --model FILE.onnx (from `cnp export`), and --model needs it")
+    if model and (checkpoint or model_dir is not None or epochs is not None):
+        raise CnpError(
+            "--model FILE.onnx is the whole model: drop --checkpoint/--model-dir/--epochs, or evaluate those in another run"
+        )
+    paths = list(checkpoint or [])
+    if model_dir is not None or epochs is not None:
+        if model_dir is None or epochs is None:
+            raise CnpError("--model-dir and --epochs go together (e.g. --model-dir output/model_dump --epochs 70-72)")
+        paths += cnp_core.find_snapshots(model_dir, epochs)
+    return paths
+
+
+def _show(run: Any) -> None:
     from rich.table import Table
+
+    record = run.record
 
     if record.get("resumed"):
         err.print(f"[dim]resume: {record['run_dir']} already holds these results (same configuration); skipped[/]")
@@ -178,9 +146,7 @@ def _show(record: dict[str, Any], result: Any) -> None:
         f"{record['metric']} ({record['alignment']} alignment), flip {'on' if record['flip'] else 'off'}"
     )
     out.print(f"\n[bold]{title}[/]")
-    from cnp_core._evaluation.comparison import Headline
-
-    h = Headline.of(record)
+    h = run.headline
     ci = h.total_ci95
     interval = f" (95% CI {h.show(ci[0], unit=False)}-{h.show(ci[1], unit=False)})" if ci else ""
     out.print(
@@ -225,7 +191,7 @@ def _metrics_table(metrics: dict[str, Any]) -> Any:
     """Every metric: frame-wise total with its interval, the action-wise mean, unit and direction."""
     from rich.table import Table
 
-    from cnp_core._evaluation.metrics import format_value
+    from cnp_core import format_value
 
     table = Table(title="all metrics (frame-wise total, 95% bootstrap interval, action-wise mean)")
     for column in ("metric", "total", "95% CI", "action-wise", "unit", "better"):
@@ -258,7 +224,7 @@ def with_dataset_options(command: Any, datasets: Any) -> Any:
     import functools
     import inspect
 
-    from cnp_core._plugins.cli_conventions import as_flag
+    from cnp_core.plugin import as_flag
 
     own = own_parameters(command)
     declared: dict[str, list[tuple[str, Any]]] = {}

@@ -29,22 +29,12 @@ def export_command(
     ] = False,
 ) -> None:
     """Export a checkpoint: images (N, 3, H, W) in, joint coordinates (N, J, 3) in heatmap units out."""
-    from cnp_core import build_model, get_variant
-    from cnp_core._checkpoints import load_checkpoint
-    from cnp_core._errors import CnpError
-    from cnp_core._inference.export import FORMATS, ExportOptions, export_model
-    from cnp_core._output.atomic import claim_output
+    import cnp_core
 
-    if format not in FORMATS:
-        raise CnpError(f"--format {format!r}: use {' or '.join(FORMATS)}")
-    options = ExportOptions(format=format, batch_size=batch_size, opset=opset, optimize=optimize)  # checked before any work
-    claim_output(out, force=force)
-    spec = get_variant(variant)
-    model = build_model(spec)
-    load_checkpoint(model, checkpoint, variant=spec)
-    with err.status(f"exporting {spec.name} to {format} ..."):
-        meta = export_model(model, spec, out, options)
-    meta["file"] = str(out)
+    options = cnp_core.ExportOptions(format=format, batch_size=batch_size, opset=opset, optimize=optimize)  # checked first
+    with err.status(f"exporting {variant} to {format} ..."):
+        meta = cnp_core.export_model(variant, checkpoint, out, options, force=force)
+    spec = cnp_core.get_variant(variant)
     if json_out:
         print_json(meta)
     else:

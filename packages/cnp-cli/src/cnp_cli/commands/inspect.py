@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -20,47 +20,25 @@ def inspect_command(
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")] = False,
 ) -> None:
     """Show format, epoch, tensor and parameter counts, key remaps and the variant the file really is."""
-    from cnp_core import get_variant
-    from cnp_core._checkpoints import inspect_state, read_checkpoint
-    from cnp_core._checkpoints.loading import mismatch_message
-    from cnp_core._checkpoints.matching import diff, expected_shapes, format_architecture, shapes_of
-    from cnp_core._inference.export import check_export_fits, read_export_metadata
+    import cnp_core
 
-    exported = read_export_metadata(file)
-    if exported is not None:
-        exported = {"file": str(file), "kind": "exported model", **exported}
-        if variant is not None:
-            check_export_fits(exported, get_variant(variant), file)
-        if json_out:
-            print_json(exported)
-        else:
-            for key, value in exported.items():
-                out.print(f"{key:<14}{'dynamic' if key == 'batch_size' and value is None else value}")
-        return
-    raw = read_checkpoint(file)
-    info, state = inspect_state(raw)
-    record: dict[str, Any] = info.to_dict()
-    reason = None
-    if variant is not None:
-        spec = get_variant(variant)
-        shape_diff = diff(shapes_of(state), expected_shapes(spec))
-        record["variant"] = spec.name
-        record["fits"] = shape_diff.fits
-        reason = None if shape_diff.fits else mismatch_message(info, spec, shape_diff)
-        record["reason"] = reason
+    record = cnp_core.inspect_file(file, variant)
     if json_out:
         print_json(record)
+    elif record.get("kind") == "exported model":
+        for key, value in record.items():
+            out.print(f"{key:<14}{'dynamic' if key == 'batch_size' and value is None else value}")
     else:
-        out.print(f"file        {info.path}")
-        out.print(f"format      {info.format}")
-        out.print(f"epoch       {info.epoch if info.epoch is not None else 'unknown'}")
-        out.print(f"tensors     {info.tensor_count}")
-        out.print(f"parameters  {info.param_count:,} ({info.param_count / 1e6:.3f}M)")
-        out.print(f"remaps      {', '.join(info.remaps) or 'none'}")
-        out.print(f"contents    {format_architecture(info.architecture)}")
-        detected = ", ".join(info.detected_variants) or "none of the registered variants"
+        out.print(f"file        {record['path']}")
+        out.print(f"format      {record['format']}")
+        out.print(f"epoch       {record['epoch'] if record['epoch'] is not None else 'unknown'}")
+        out.print(f"tensors     {record['tensor_count']}")
+        out.print(f"parameters  {record['param_count']:,} ({record['param_count'] / 1e6:.3f}M)")
+        out.print(f"remaps      {', '.join(record['remaps']) or 'none'}")
+        out.print(f"contents    {record['contents']}")
+        detected = ", ".join(record["detected_variants"]) or "none of the registered variants"
         out.print(f"variant     {detected}")
         if variant is not None:
             out.print(f"fits {record['variant']:<6} {'yes' if record['fits'] else 'no'}")
-    if reason:
-        raise fail(reason)
+    if record.get("reason"):
+        raise fail(record["reason"])

@@ -12,7 +12,7 @@ from cnp_cli.console import err, out, print_json, user_errors
 
 
 def _floats(value: str | None, count: int, option: str, example: str) -> tuple[float, ...] | None:
-    from cnp_core._errors import CnpError
+    from cnp_core import CnpError
 
     if value is None:
         return None
@@ -51,16 +51,10 @@ def predict_command(
     force: Annotated[bool, typer.Option("--force", help="Replace --out even if it is not a drawing cnp made.")] = False,
 ) -> None:
     """Predict the 3D pose of the person in IMAGE (inside --bbox, or the whole image)."""
-    from cnp_core import build_model, get_host, get_variant
-    from cnp_core._checkpoints import load_checkpoint
-    from cnp_core._data.records import check_joints_fit
-    from cnp_core._inference.predict import PoseInput, load_image, predict_pose
+    import cnp_core
 
-    spec = get_variant(variant)
-    joints = get_host().registry("dataset").get(dataset).info
-    check_joints_fit(spec, joints, dataset)
     box = _floats(bbox, 4, "--bbox", "120,80,300,600")
-    options = PoseInput(
+    options = cnp_core.PoseInput(
         bbox=box,  # type: ignore[arg-type]
         root_depth_mm=root_depth,
         focal=_floats(focal, 2, "--focal", "1500,1500"),  # type: ignore[arg-type]
@@ -68,38 +62,10 @@ def predict_command(
         flip=flip,
         device=device,
     )
-    if out_png is not None:
-        from cnp_cli.plots import drawn_by_cnp
-        from cnp_core._output.atomic import claim_output
-
-        claim_output(out_png, force=force, owned=drawn_by_cnp)
-    picture = load_image(image)
-    literal = build_model(spec)
-    load_checkpoint(literal, checkpoint, variant=spec)
-    model: Any = literal.eval()
-    if optimize:
-        from cnp_core._model.optimize import optimize_for_inference
-
-        model, _ = optimize_for_inference(literal)
-    prediction = predict_pose(
-        model,
-        spec,
-        picture,
-        options,
-        flip_pairs=joints.flip_pairs,
-        root_index=joints.root_index,
+    record = cnp_core.predict_image(
+        variant, checkpoint, image, options, dataset=dataset, optimize=optimize, drawing=out_png, force=force
     )
-    record: dict[str, Any] = {
-        "image": str(image),
-        "variant": spec.name,
-        "checkpoint": str(checkpoint),
-        **prediction.to_dict(joints.joint_names),
-    }
     if out_png is not None:
-        from cnp_cli.plots import pose_plot
-
-        pose_plot(picture, prediction.joints_2d_px, prediction.joints_3d_mm, joints.skeleton, out_png, box)
-        record["drawing"] = str(out_png)
         err.print(f"drawing written to {out_png}")
     if json_out:
         print_json(record)

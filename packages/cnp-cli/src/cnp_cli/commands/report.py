@@ -28,12 +28,9 @@ def report_command(
 ) -> None:
     """Environment, variants, totals with intervals, every metric, per-action and per-joint plots, error
     distributions, each run's worst frames drawn, and the paper's numbers."""
-    from cnp_cli.report import build_report, is_training_run
-    from cnp_core._evaluation.comparison import load_run
+    from cnp_core import write_report
 
-    training = [r for r in runs if is_training_run(r)]
-    evaluated = [load_run(r) for r in runs if not is_training_run(r)]
-    written = build_report(evaluated, out, baseline=baseline, title=title, force=force, worst=worst, training=training)
+    written = write_report(runs, out, baseline=baseline, title=title, force=force, worst=worst)
     if json_out:
         print_json(written)
     else:

@@ -60,11 +60,9 @@ def train_command(
     from dataclasses import replace
 
     from cnp_cli.commands.eval import parse_workers
-    from cnp_core._inference.distributed import distributed_session
-    from cnp_core._training import TrainConfig, load_config
-    from cnp_core._training.api import train_model
+    from cnp_core import TrainConfig, distributed_session, load_train_config, train_model
 
-    recipe = load_config(config) if config is not None else TrainConfig()
+    recipe = load_train_config(config) if config is not None else TrainConfig()
     given: dict[str, Any] = {
         "epochs": epochs,
         "batch_size": batch_size,
@@ -116,7 +114,7 @@ def train_command(
 
 
 def _pair(value: str) -> tuple[str, Path]:
-    from cnp_core._errors import ParameterError
+    from cnp_core import ParameterError
 
     name, sep, folder = value.partition("=")
     if not sep or not name or not folder:

@@ -19,8 +19,11 @@ from cnp_core._checkpoints.matching import describe_architecture, detect_variant
 from cnp_core._checkpoints.raw import RawCheckpoint
 from cnp_core._checkpoints.writing import FORMS, write_checkpoint
 
+CHECKPOINT_FORMS = FORMS
+
 __all__ = [
     "BUILTIN_FORMATS",
+    "CHECKPOINT_FORMS",
     "FORMS",
     "CheckpointFormat",
     "CheckpointInfo",

@@ -124,6 +124,31 @@ def inspect_checkpoint(path: str | Path, host: PluginHost | None = None) -> Chec
     return inspect_state(read_checkpoint(path, host), host)[0]
 
 
+def inspect_file(path: str | Path, variant: str | Variant | None = None) -> dict[str, Any]:
+    """What ``cnp inspect`` shows, as a JSON-able record: an exported model's metadata (``kind``
+    ``exported model``), or a checkpoint's format, epoch, counts, remaps, architecture and detected
+    variants; with ``variant``, whether it fits (``fits``) and if not why (``reason``)."""
+    from cnp_core._checkpoints.matching import diff, expected_shapes
+    from cnp_core._inference.export import check_export_fits, read_export_metadata
+    from cnp_core._model.variants import get_variant
+
+    exported = read_export_metadata(path)
+    if exported is not None:
+        if variant is not None:
+            check_export_fits(exported, get_variant(variant), path)
+        return {"file": str(path), "kind": "exported model", **exported}
+    info, state = inspect_state(read_checkpoint(path))
+    record: dict[str, Any] = info.to_dict()
+    if variant is not None:
+        spec = get_variant(variant)
+        shape_diff = diff(shapes_of(state), expected_shapes(spec))
+        record.update(
+            variant=spec.name, fits=shape_diff.fits, reason=None if shape_diff.fits else mismatch_message(info, spec, shape_diff)
+        )
+    record["contents"] = format_architecture(info.architecture)
+    return record
+
+
 def mismatch_message(info: CheckpointInfo, variant: Variant, shape_diff: ShapeDiff) -> str:
     """One line: the file does not fit ``variant``, what it looks like instead, and the key summary."""
     if info.detected_variants:

@@ -86,7 +86,7 @@ def detect_variants(file_shapes: Shapes, host: PluginHost | None = None) -> list
 def describe_architecture(file_shapes: Shapes, host: PluginHost | None = None) -> dict[str, Any]:
     """Architecture facts read from a file's tensor shapes, by the parts that know their own keys.
 
-    Every registered backbone and head factory that is :class:`cnp_core._plugins.hookspecs.DescribesState`
+    Every registered backbone and head factory that is :class:`cnp_core.plugin.DescribesState`
     contributes the facts it recognises (e.g. ``depths``, ``dims``, ``head_channels``,
     ``depth_dim``); keys are absent where nothing recognised the file.
     """

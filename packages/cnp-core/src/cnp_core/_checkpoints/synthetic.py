@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from torch import nn
 
@@ -33,3 +35,32 @@ def random_state_dict(variant: str | Variant, seed: int = 0, host: PluginHost | 
                 if module.num_batches_tracked is not None:
                     module.num_batches_tracked.fill_(1000 + seed)
     return {k: v.clone() for k, v in model.state_dict().items()}
+
+
+def write_random_checkpoint(
+    variant: str | Variant,
+    out: str | Path,
+    *,
+    form: str = "pth",
+    epoch: int = 0,
+    seed: int = 0,
+    key_style: str | None = None,
+    force: bool = False,
+) -> Path:
+    """A random-weight checkpoint of ``variant`` at ``out`` in one of the published forms (see
+    :data:`cnp_core.CHECKPOINT_FORMS`), keys in a registered adapter's ``key_style`` if given.
+    ``out`` is claimed first (``force`` replaces a file cnp cannot tell it wrote). What
+    ``cnp checkpoints synth`` calls."""
+    from cnp_core._checkpoints.writing import FORMS, write_checkpoint
+    from cnp_core._errors import ParameterError
+    from cnp_core._model.variants import get_variant
+    from cnp_core._output.atomic import claim_output
+
+    if form not in FORMS:
+        raise ParameterError("form", form, f"choose one of {', '.join(FORMS)}")
+    claim_output(out, force=force)
+    spec = get_variant(variant)
+    write_checkpoint(
+        random_state_dict(spec, seed), out, form=form, epoch=epoch, key_style=key_style, metadata={"variant": spec.name}
+    )
+    return Path(out)

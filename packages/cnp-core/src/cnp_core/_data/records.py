@@ -100,7 +100,7 @@ class DatasetInfo:
     - ``demo``: writes a small synthetic dataset into an empty folder, for ``cnp eval --demo`` (optional);
     - ``result_files``: ``(split, result) -> {file name: JSON-ready data, or bytes written as they
       are}``, the dataset's own result files written into every run folder beside ``metrics.json`` (optional);
-    - ``train_split``: ``(data_dir, options) -> cnp_core._training.TrainSplit``, its training samples
+    - ``train_split``: ``(data_dir, options) -> cnp_core.plugin.TrainSplit``, its training samples
       for ``cnp train`` (optional; a dataset without it is for evaluation only).
     """
 

@@ -7,105 +7,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from cnp_core._errors import CnpError, checked_arguments
+from cnp_core._errors import ParameterError, checked_arguments
 from cnp_core._model.variants import Variant
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """One finished run: the headline with its declaration, every metric, and where its files are.
-
-    - ``metric`` (label), ``metric_name``, ``unit`` (``mm``, ``%``, ``ratio`` or ``""``) and
-      ``higher_is_better``: what the headline is;
-    - ``total`` (frame-wise mean), ``total_ci95``, ``action_mean``, ``per_action``, ``per_joint``:
-      its values in that unit; ``total_mm`` and the other ``*_mm`` names of earlier versions are
-      readable for millimetre headlines (a :class:`cnp_core.CnpError` otherwise);
-    - ``metrics``: every metric's summary, each with its declaration (``metrics.json`` ``metrics``);
-    - ``record``: the whole ``metrics.json`` document (environment, configuration hash, ...).
-    """
-
-    variant: str
-    checkpoint: Path
-    epoch: int | None
-    dataset: str
-    options: Mapping[str, Any]
-    metric: str
-    metric_name: str
-    unit: str
-    higher_is_better: bool
-    alignment: str
-    total: float
-    total_ci95: tuple[float, float] | None
-    action_mean: float | None
-    per_action: Mapping[str, float | None]
-    per_joint: Mapping[str, float]
-    num_samples: int
-    metrics: Mapping[str, Mapping[str, Any]]
-    run_dir: Path
-    resumed: bool = False
-    record: Mapping[str, Any] = field(default_factory=dict, repr=False)
-
-    @classmethod
-    def from_record(cls, record: Mapping[str, Any]) -> RunRecord:
-        """The typed view of a ``metrics.json`` document (as :func:`evaluate_checkpoints` returns it;
-        records of earlier versions read as millimetres, lower is better)."""
-        from cnp_core._evaluation.comparison import Headline
-
-        h = Headline.of(dict(record))
-        return cls(
-            variant=str(record["variant"]),
-            checkpoint=Path(record["checkpoint"]),
-            epoch=record.get("epoch"),
-            dataset=str(record["dataset"]),
-            options={k: record.get(k) for k in record.get("dataset_options", ())},
-            metric=h.label,
-            metric_name=h.name,
-            unit=h.unit,
-            higher_is_better=h.higher_is_better,
-            alignment=str(record["alignment"]),
-            total=h.total,
-            total_ci95=h.total_ci95,
-            action_mean=h.action_mean,
-            per_action=h.per_action,
-            per_joint=h.per_joint,
-            num_samples=int(record["num_samples"]),
-            metrics=dict(record.get("metrics") or {}),
-            run_dir=Path(record["run_dir"]),
-            resumed=bool(record.get("resumed", False)),
-            record=dict(record),
-        )
-
-    def _millimetres(self, value: Any, name: str) -> Any:
-        if self.unit != "mm":
-            raise CnpError(
-                f"{name}: this run's headline ({self.metric}) is in {self.unit or 'no unit'}, not mm; read {name[:-3]}"
-            )
-        return value
-
-    @property
-    def total_mm(self) -> float:
-        return float(self._millimetres(self.total, "total_mm"))
-
-    @property
-    def total_ci95_mm(self) -> tuple[float, float] | None:
-        return self._millimetres(self.total_ci95, "total_ci95_mm")  # type: ignore[no-any-return]
-
-    @property
-    def action_mean_mm(self) -> float | None:
-        return self._millimetres(self.action_mean, "action_mean_mm")  # type: ignore[no-any-return]
-
-    @property
-    def per_action_mm(self) -> Mapping[str, float | None]:
-        return self._millimetres(self.per_action, "per_action_mm")  # type: ignore[no-any-return]
-
-    @property
-    def per_joint_mm(self) -> Mapping[str, float]:
-        return self._millimetres(self.per_joint, "per_joint_mm")  # type: ignore[no-any-return]
+from cnp_core._output.run_folder import RunRecord
 
 
 def _check_arguments(checkpoints: Any, data_dir: Any, dataset: Any, options: Any, exclude: Any) -> None:
@@ -147,19 +55,43 @@ def evaluate(
     resume: bool = False,
     force: bool = False,
     patch_cache: bool = True,
+    patch_cache_gb: float = 20.0,
+    models: Sequence[str | Path] = (),
+    progress: bool = True,
+    on_result: Callable[[RunRecord], None] | None = None,
+    on_notes: Callable[[list[str]], None] | None = None,
 ) -> list[RunRecord]:
     """Evaluate ``checkpoints`` of ``variant`` on ``dataset``'s split in ``data_dir`` (with the
     dataset's declared ``options``, e.g. ``{"protocol": 1}``); one run folder each under
-    ``output_dir``. Errors are :class:`cnp_core.CnpError` s naming the parameter."""
+    ``output_dir``. What ``cnp eval`` calls.
+
+    - ``models``: ONNX files from ``cnp export`` to run with onnxruntime instead of checkpoints;
+    - ``patch_cache``: keep the cropped patches (bounded by ``patch_cache_gb``) so later runs
+      decode nothing; off under torchrun, where ranks would race for one entry;
+    - ``on_result(run)``: hears each finished (or, with ``resume``, skipped) run as it lands;
+      ``on_notes(notes)``: which inference rewrites applied (once); ``progress``: bars on stderr.
+
+    Under ``torchrun`` call it inside :func:`cnp_core.distributed_session`: every rank infers its
+    shard and rank 0 scores and writes. Errors are :class:`cnp_core.CnpError` s naming the parameter.
+    """
     from cnp_core._data.patch_cache import default_patch_cache
     from cnp_core._data.records import SplitOptions
-    from cnp_core._evaluation.pipeline import EvalJob, evaluate_checkpoints
+    from cnp_core._evaluation.evaluators import ALIGNMENTS
+    from cnp_core._evaluation.pipeline import EvalJob, evaluate_checkpoints, exported_sources
     from cnp_core._evaluation.scoring import BootstrapOptions
+    from cnp_core._inference import distributed
     from cnp_core._inference.engine import InferenceConfig
     from cnp_core._model.variants import get_variant
 
     _check_arguments(checkpoints, data_dir, dataset, options, exclude)
+    if alignment is not None and alignment not in ALIGNMENTS:
+        raise ParameterError("alignment", alignment, f"use one of {', '.join(ALIGNMENTS)}")
+    if models and checkpoints:
+        raise ParameterError("models", str(models), "an exported model is the whole model: evaluate checkpoints in another run")
+    if not models and not checkpoints:
+        raise ParameterError("checkpoints", "[]", "give at least one checkpoint (or exported models)")
     spec = get_variant(variant)
+    dist = distributed.current()
     job = EvalJob(
         variant=spec,
         data_dir=Path(data_dir),
@@ -168,10 +100,11 @@ def evaluate(
         inference=InferenceConfig(
             batch_size=batch_size,
             workers=workers,
-            device=device,
+            device=dist.device if dist.active else device,
             flip=flip,
             batched_flip=optimize,
-            patch_cache=default_patch_cache() if patch_cache else None,
+            progress=progress,
+            patch_cache=default_patch_cache(patch_cache_gb) if patch_cache and not dist.active else None,
         ),
         alignment=alignment,
         output_dir=Path(output_dir),
@@ -180,7 +113,19 @@ def evaluate(
         bootstrap=BootstrapOptions(resamples=bootstrap, seed=seed),
         exclude=tuple(exclude),
     )
-    records = evaluate_checkpoints(job, [Path(c) for c in checkpoints], resume=resume)
+
+    def landed(record: dict[str, Any], _: Any) -> None:
+        if on_result is not None:
+            on_result(RunRecord.from_record(record))
+
+    records = evaluate_checkpoints(
+        job,
+        [Path(c) for c in checkpoints],
+        sources=exported_sources(job, [Path(m) for m in models]) if models else None,
+        resume=resume,
+        on_result=landed,
+        on_notes=on_notes,
+    )
     return [RunRecord.from_record(r) for r in records]
 
 

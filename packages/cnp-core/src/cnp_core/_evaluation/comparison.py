@@ -2,155 +2,19 @@
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from cnp_core._errors import CnpError, DataError, ParameterError, UnknownNameError
+from cnp_core._errors import CnpError, ParameterError, UnknownNameError
+from cnp_core._output.run_folder import SAMPLES_FILE, Headline, RunRecord, per_sample_headline, read_run, read_samples
 from cnp_core._plugins.host import PluginHost, registry
 
-METRICS_FILE = "metrics.json"
-REQUIRED_FIELDS = ("variant", "dataset", "metric", "alignment")
-
-
-@dataclass(frozen=True)
-class Headline:
-    """A run's headline as ``metrics.json`` holds it: the value, its unit, direction and format.
-
-    Records of earlier versions (``total_mm`` only) read as millimetres, lower is better.
-    """
-
-    label: str
-    name: str
-    unit: str
-    higher_is_better: bool
-    format: str
-    total: float
-    total_ci95: tuple[float, float] | None
-    action_mean: float | None
-    per_action: dict[str, float | None]
-    per_joint: dict[str, float]
-
-    @classmethod
-    def of(cls, record: dict[str, Any]) -> Headline:
-        legacy = "total" not in record
-        suffix = "_mm" if legacy else ""
-        ci = record.get("total_ci95" + suffix)
-        return cls(
-            label=str(record["metric"]),
-            name=str(record.get("metric_name") or record["metric"]),
-            unit=str(record.get("unit", "mm")),
-            higher_is_better=bool(record.get("higher_is_better", False)),
-            format=str(record.get("format", ".2f")),
-            total=float(record["total" + suffix]),
-            total_ci95=(float(ci[0]), float(ci[1])) if ci else None,
-            action_mean=record.get("action_mean" + suffix),
-            per_action=dict(record["per_action" + suffix]),
-            per_joint=dict(record.get("per_joint" + suffix) or {}),
-        )
-
-    @property
-    def direction(self) -> str:
-        """``higher is better`` or ``lower is better``."""
-        return "higher is better" if self.higher_is_better else "lower is better"
-
-    def show(self, value: float | None, *, signed: bool = False, unit: bool = True) -> str:
-        """``value`` as this headline displays it (``52.13 mm``, ``+1.2 %``; ``-`` when missing)."""
-        from cnp_core._evaluation.metrics import format_value
-
-        return format_value(value, self.unit, self.format, signed=signed, show_unit=unit)
-
-
-@dataclass(frozen=True)
-class Run:
-    """One finished run: its ``metrics.json`` record and a short label (the run folder's name)."""
-
-    label: str
-    path: Path
-    record: dict[str, Any]
-
-    @property
-    def headline(self) -> Headline:
-        """The headline's value and declaration."""
-        return Headline.of(self.record)
-
-
-def load_run(path: str | Path) -> Run:
-    """A run folder (holding metrics.json) or a metrics.json file; clear errors for anything else."""
-    path = Path(path)
-    file = path / METRICS_FILE if path.is_dir() else path
-    if not file.is_file():
-        hint = "a run folder written by `cnp eval` (it holds metrics.json) or a metrics.json file"
-        inside = sorted(p.name for p in path.iterdir() if (p / METRICS_FILE).is_file()) if path.is_dir() else []
-        if inside:
-            listing = ", ".join(inside[:8]) + (f" and {len(inside) - 8} more" if len(inside) > 8 else "")
-            raise DataError(f"{path} holds run folders, not one run: pass them instead ({listing}), e.g. {path}/*")
-        raise DataError(f"{path} is not {hint}" if path.exists() else f"{path} does not exist; pass {hint}")
-    try:
-        record = json.loads(file.read_text(encoding="utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as exc:
-        raise DataError(f"{file} is not valid JSON ({exc}); re-run `cnp eval` to rewrite it") from None
-    if not isinstance(record, dict):
-        raise DataError(f"{file} is not a metrics record (expected a JSON object, as `cnp eval` writes)")
-    missing = [k for k in REQUIRED_FIELDS if k not in record]
-    if "total" not in record and "total_mm" not in record:
-        missing.append("total")
-    if "total" in record and "per_action" not in record:
-        missing.append("per_action")
-    elif "total" not in record and "per_action_mm" not in record:
-        missing.append("per_action_mm")
-    if missing:
-        raise DataError(f"{file} lacks {', '.join(missing)}: not a `cnp eval` metrics.json")
-    _check_numbers(record, file)
-    label = file.parent.name if file.name == METRICS_FILE else file.stem
-    return Run(label=label, path=file, record=record)
-
-
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"it holds a bare {name}, which strict JSON does not allow")
-
-
-def _is_mm(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _check_numbers(record: dict[str, Any], file: Path) -> None:
-    """Totals and per-action values must be finite numbers (an action without samples may be null);
-    the unit and direction, where given, must be declared ones."""
-    from cnp_core._evaluation.metrics import UNITS
-
-    bad: list[str] = [key for key in ("total", "total_mm") if key in record and not _is_mm(record[key])]
-    for key in ("per_action", "per_action_mm", "per_joint", "per_joint_mm"):
-        if key not in record:
-            continue
-        actions = record[key]
-        if not isinstance(actions, dict):
-            bad.append(key)
-        else:
-            bad += [f"{key}[{k!r}]" for k, v in actions.items() if v is not None and not _is_mm(v)]
-    metrics = record.get("metrics")
-    if metrics is not None and not isinstance(metrics, dict):
-        bad.append("metrics")
-    for name, m in (metrics or {}).items() if isinstance(metrics, dict) else ():
-        shaped = isinstance(m, dict) and isinstance(m.get("label"), str) and isinstance(m.get("unit"), str)
-        if not shaped or not _is_mm(m.get("total")) or not isinstance(m.get("per_action", {}), dict):
-            bad.append(f"metrics[{name!r}]")
-    if bad:
-        unit = record.get("unit", "mm")
-        raise DataError(
-            f"{file}: {', '.join(bad[:3])} must be a finite number ({unit}) or a table of them; re-run `cnp eval` to rewrite it"
-        )
-    unit = record.get("unit", "mm")
-    totals = [record[k] for k in ("total", "total_mm") if k in record]
-    if (unit == "mm" and any(t < 0 for t in totals)) or (unit == "%" and any(not 0 <= t <= 100 for t in totals)):
-        raise DataError(f"{file}: a total of {totals[0]} {unit} is impossible for this metric; re-run `cnp eval` to rewrite it")
-    if unit not in UNITS or not isinstance(record.get("higher_is_better", False), bool):
-        raise DataError(f"{file}: unit/higher_is_better are not a declared unit and direction; re-run `cnp eval` to rewrite it")
+Run = RunRecord  # one finished run as compare and report read it
+load_run = read_run
+run_samples = read_samples
 
 
 def paper_number(record: dict[str, Any], host: PluginHost | None = None) -> tuple[float | None, str]:
@@ -213,26 +77,6 @@ def pick_baseline(runs: Sequence[Run], baseline: str | None) -> int:
     raise UnknownNameError("baseline", baseline, [r.label for r in runs] + sorted({str(r.record["variant"]) for r in runs}))
 
 
-def run_samples(run: Run, columns: Sequence[str] | None = None) -> dict[str, np.ndarray] | None:
-    """The run's ``samples.npz`` (only ``columns`` when given; None when absent, unreadable or
-    lacking one of them)."""
-    from cnp_core._evaluation.scoring import SAMPLES_FILE
-
-    try:
-        with np.load(run.path.parent / SAMPLES_FILE, allow_pickle=False) as table:
-            return {k: table[k] for k in (table.files if columns is None else columns)}
-    except (OSError, ValueError, KeyError):
-        return None
-
-
-def per_sample_headline(samples: dict[str, np.ndarray]) -> np.ndarray | None:
-    """Each sample's headline value (its mean over the scored joints), or None if the table has none."""
-    errors = samples.get("headline")
-    if errors is None or errors.ndim != 2:
-        return None
-    return errors.astype(np.float64).mean(axis=1)
-
-
 def _matching_rows(ids: np.ndarray, base_ids: np.ndarray) -> np.ndarray | None:
     """Indices putting ``ids`` in the order of ``base_ids`` (each id's n-th occurrence to the base's
     n-th), or None when the two are not the same multiset of image ids."""
@@ -259,8 +103,6 @@ def _matching_rows(ids: np.ndarray, base_ids: np.ndarray) -> np.ndarray | None:
 
 def _per_sample(run: Run) -> tuple[np.ndarray, np.ndarray] | str:
     """(image ids, per-sample headline error) from the run's samples.npz, or why there are none."""
-    from cnp_core._evaluation.scoring import SAMPLES_FILE
-
     file = run.path.parent / SAMPLES_FILE
     if not file.is_file():
         return f"{run.label} has no {SAMPLES_FILE} (written by cnp eval since per-sample results exist)"
@@ -335,13 +177,15 @@ def _better(headline: Headline, value: float, reference: float) -> str:
 
 
 def compare_runs(
-    runs: Sequence[Run],
+    runs: Sequence[Run | str | Path],
     *,
     baseline: str | None = None,
     allow_mixed: bool = False,
     host: PluginHost | None = None,
     resamples: int = 1000,
     seed: int = 0,
+    plot: str | Path | None = None,
+    force: bool = False,
 ) -> dict[str, Any]:
     """A JSON-ready comparison: one row per run with deltas (in the headline's unit, and %) to the
     baseline and to the paper, which run is better (by the headline's direction) and, for runs on
@@ -349,7 +193,16 @@ def compare_runs(
 
     Each row has ``total``, ``delta``, ``paper``, ... in the headline's unit (``unit``); rows of
     millimetre headlines also keep the names of earlier versions (``total_mm``, ``delta_mm``, ...).
+    ``runs`` may be run folders (any schema version) or records read before; ``plot``: also draw
+    per-action bars and totals to this PNG (claimed before any work; needs the report extra).
+    What ``cnp compare`` calls.
     """
+    if plot is not None:  # before any work: a file of the user's there is never replaced silently
+        from cnp_core._output.atomic import claim_output
+        from cnp_core._report.plots import drawn_by_cnp
+
+        claim_output(plot, force=force, owned=drawn_by_cnp)
+    runs = [r if isinstance(r, RunRecord) else read_run(r) for r in runs]
     if not runs:
         raise CnpError("no runs to compare; pass run folders written by `cnp eval`")
     check_comparable(runs, allow_mixed)
@@ -410,7 +263,7 @@ def compare_runs(
     best = (max if runs[base].headline.higher_is_better else min)(rows, key=lambda row: row["total"])
     for row in rows:
         row["best"] = row is best
-    return {
+    comparison: dict[str, Any] = {
         "baseline": runs[base].label,
         "mixed": len({setting(r.record) for r in runs}) > 1,
         "metric": runs[base].headline.label,
@@ -420,6 +273,11 @@ def compare_runs(
         "actions": actions,
         "rows": rows,
     }
+    if plot is not None:
+        from cnp_core._report.plots import comparison_plot
+
+        comparison["plot"] = str(comparison_plot(comparison, Path(plot)))
+    return comparison
 
 
 __all__ = [

@@ -425,3 +425,10 @@ __all__ = [
     "pck",
     "scale_align",
 ]
+
+
+def table_value(value: float | None, unit: str, fmt: str = ".2f") -> str:
+    """A metric's value as tables show it: the number alone (``52.13``), percentages with ``%``
+    (fractions of earlier versions scaled to one); ``-`` when missing."""
+    text = format_value(value, unit, fmt, show_unit=False)
+    return text + "%" if unit in ("%", "fraction") and text != "-" else text

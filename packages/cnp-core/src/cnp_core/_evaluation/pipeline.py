@@ -22,13 +22,13 @@ from cnp_core._checkpoints import fitting_state, read_checkpoint, with_counters
 from cnp_core._data.patch_cache import PatchCache
 from cnp_core._data.records import EvalSplit, SplitOptions, check_joints_fit
 from cnp_core._errors import CnpError, ParameterError
-from cnp_core._evaluation.comparison import METRICS_FILE
 from cnp_core._evaluation.evaluators import EvalResult
 from cnp_core._evaluation.metrics import Metric, legacy_millimetres
-from cnp_core._evaluation.scoring import SAMPLES_FILE, BootstrapOptions, exclusion, score_run, write_samples
+from cnp_core._evaluation.scoring import BootstrapOptions, exclusion, score_run
 from cnp_core._inference.engine import InferenceConfig, predict_coords, resolve_device, shard_indices
 from cnp_core._model.variants import Variant
-from cnp_core._output.atomic import claim_output, staged_dir, writable_dir, write_json
+from cnp_core._output.atomic import claim_output, writable_dir
+from cnp_core._output.run_folder import finished_record, new_record, write_run, written_by_cnp
 from cnp_core._plugins.hookspecs import ListsInputFiles
 from cnp_core._plugins.host import PluginHost, owner, plugin_callback, registry
 
@@ -84,6 +84,13 @@ def find_checkpoints(model_dir: Path, epochs: Sequence[int]) -> list[Path]:
             )
         found.append(hit)
     return found
+
+
+def find_snapshots(model_dir: str | Path, epochs: str | Sequence[int]) -> list[Path]:
+    """The checkpoint of each epoch in ``model_dir`` (``snapshot_{N}.pth.tar`` or another published
+    form); ``epochs`` as ``70``, ``70-72`` (inclusive), ``68,70`` or a list of numbers."""
+    numbers = parse_epochs(epochs) if isinstance(epochs, str) else [int(e) for e in epochs]
+    return find_checkpoints(Path(model_dir), numbers)
 
 
 def sha256_of(path: Path) -> str:
@@ -228,11 +235,6 @@ def run_names(job: EvalJob, checkpoints: Sequence[Path], alignment: str, host: P
     return unique
 
 
-def _written_by_cnp(run_dir: Path) -> bool:
-    """A run folder cnp wrote holds its metrics.json (or is a staging leftover of one)."""
-    return (run_dir / METRICS_FILE).is_file()
-
-
 @dataclass(frozen=True)
 class ModelSource:
     """One thing to evaluate: a checkpoint (or exported model) and how to build the model from it."""
@@ -374,16 +376,6 @@ def infer_shard(
     return np.concatenate(parts) if parts else np.zeros((0, job.variant.joint_num, 3), dtype=np.float32)
 
 
-def _existing_record(run_dir: Path, fingerprint: str) -> dict[str, Any] | None:
-    try:
-        record = json.loads((run_dir / METRICS_FILE).read_text())
-    except (OSError, ValueError):
-        return None
-    files = record.get("files", []) if isinstance(record, dict) else []
-    ok = isinstance(record, dict) and record.get("config_hash") == fingerprint and all((run_dir / f).is_file() for f in files)
-    return record if ok else None
-
-
 def _prepare(
     model: Any, job: EvalJob, prepare_model: Callable[[Any], Any] | None, on_notes: Callable[[list[str]], None] | None
 ) -> Any:
@@ -419,7 +411,7 @@ def evaluate_checkpoints(
     whose results exist for the same configuration are skipped, and saved blocks of an
     interrupted run are reused.
     """
-    from cnp_core._inference import distributed as distributed
+    from cnp_core._inference import distributed
 
     dist = distributed.current()
     dataset = registry("dataset", host).get(job.dataset)
@@ -435,7 +427,7 @@ def evaluate_checkpoints(
     if dist.is_main:
         writable_dir(job.output_dir)
         for name in names:
-            claim_output(job.output_dir / name, force=job.force, owned=_written_by_cnp)
+            claim_output(job.output_dir / name, force=job.force, owned=written_by_cnp)
     with plugin_callback(owner("dataset", job.dataset, host), f"dataset {job.dataset}'s load_split"):
         split = dataset.load_split(job.data_dir, job.split)
     if split.flip_pairs != dataset.info.flip_pairs or split.joint_names != dataset.info.joint_names:
@@ -456,7 +448,7 @@ def evaluate_checkpoints(
         fingerprint = config_hash(job, source, sha, data, evaluator, versions)
         run_dir = job.output_dir / name
         partial = job.output_dir / ".partial" / run_dir.name
-        done = _existing_record(run_dir, fingerprint) if resume else None
+        done = finished_record(run_dir, fingerprint) if resume else None
         if done is not None:
             records.append({**done, "resumed": True})
             if on_result is not None and dist.is_main:
@@ -529,17 +521,9 @@ def evaluate_checkpoints(
         if dataset.info.result_files is not None:
             with plugin_callback(owner("dataset", job.dataset, host), f"dataset {job.dataset}'s result_files"):
                 results = dict(dataset.info.result_files(split, result))
-        record["files"] = sorted([*results, SAMPLES_FILE])
+        record = new_record(record, results)
         if dist.is_main:
-            with staged_dir(run_dir) as tmp:
-                for file_name, content in results.items():
-                    if isinstance(content, bytes):  # a binary result file (e.g. MATLAB .mat), as given
-                        (tmp / file_name).write_bytes(content)
-                    else:
-                        write_json(tmp / file_name, content, indent=None)
-                write_samples(tmp / SAMPLES_FILE, scores.samples)
-                np.save(tmp / "coords_heatmap.npy", coords)
-                write_json(tmp / METRICS_FILE, record)
+            write_run(run_dir, record, scores.samples, coords, results)
             shutil.rmtree(partial, ignore_errors=True)
             with contextlib.suppress(OSError):
                 partial.parent.rmdir()  # only when no other run has blocks there

@@ -18,7 +18,6 @@ from cnp_core._evaluation.evaluators import EvalResult, camera_poses
 from cnp_core._evaluation.metrics import METRICS, Metric, aggregate, bootstrap_intervals, degenerate_count, metric_values
 from cnp_core._model.variants import Variant
 
-SAMPLES_FILE = "samples.npz"
 MIN_RESAMPLES, MAX_RESAMPLES = 100, 100_000
 CONFIDENCE = 0.95
 
@@ -107,14 +106,14 @@ def score_run(
         headline: EvalResult = evaluator.evaluate(split, coords, variant)
     if not isinstance(headline, EvalResult):
         raise PluginError(
-            f"evaluator {getattr(evaluator, 'name', evaluator)!r} returned {type(headline).__name__}, not a cnp_core._evaluation.evaluators.EvalResult"
+            f"evaluator {getattr(evaluator, 'name', evaluator)!r} returned {type(headline).__name__}, not a cnp_core.plugin.EvalResult"
         )
     by_name = {m.name: m for m in metrics}
     unknown = sorted((set(headline.secondary) | set(headline.totals)) - set(by_name))
     if unknown:
         raise PluginError(
             f"evaluator {evaluator.name!r} returned secondary values or totals {', '.join(unknown)} that no plugin registered as a metric "
-            "(register a cnp_core._evaluation.metrics.Metric of that name with cnp_register_metrics)"
+            "(register a cnp_core.plugin.Metric of that name with cnp_register_metrics)"
         )
     camera = camera_poses(split, coords, variant)
     scored = tuple(split.eval_joints)
@@ -180,10 +179,4 @@ def score_run(
     return RunScores(headline, ci, summaries, samples, declaration, degenerate_count(camera))
 
 
-def write_samples(path: Any, samples: dict[str, np.ndarray]) -> None:
-    """The per-sample table as a compressed ``.npz`` (numpy alone reads it; no pickle)."""
-    with open(path, "wb") as fh:
-        np.savez_compressed(fh, allow_pickle=False, **samples)  # type: ignore[arg-type]
-
-
-__all__ = ["SAMPLES_FILE", "BootstrapOptions", "RunScores", "exclusion", "score_run", "write_samples"]
+__all__ = ["BootstrapOptions", "RunScores", "exclusion", "score_run"]

@@ -167,4 +167,44 @@ def parse_sizes(spec: str | Sequence[int]) -> tuple[int, ...]:
     return tuple(sizes)
 
 
-__all__ = ["BenchmarkConfig", "benchmark_variant", "device_name", "parse_sizes", "time_forward"]
+def benchmark_config(
+    variants: str | Sequence[str],
+    *,
+    batch_sizes: str | Sequence[int] = (1, 16),
+    mode: str = "both",
+    dataset: str,
+    device: str = "auto",
+    flip: bool = True,
+    iters: int = 10,
+    warmup: int = 2,
+) -> tuple[list[str], BenchmarkConfig]:
+    """The variant names (``"XS,M"`` or a list) and a checked :class:`BenchmarkConfig`: ``mode``
+    both, optimized or literal; each variant must predict ``dataset``'s joints (its flip pairs are
+    swapped in the flip test). What ``cnp benchmark`` calls before :func:`benchmark_variant`."""
+    from cnp_core._data.records import check_joints_fit
+    from cnp_core._errors import ParameterError
+    from cnp_core._model.variants import get_variant
+    from cnp_core._plugins.host import registry
+
+    if mode not in ("both", *MODES):
+        raise ParameterError("mode", mode, "use both, optimized or literal")
+    names = [v.strip() for v in variants.split(",")] if isinstance(variants, str) else list(variants)
+    specs = [get_variant(v) for v in names if v]
+    if not specs:
+        raise ParameterError("variant", str(variants), "name at least one variant, e.g. XS,M")
+    info = registry("dataset").get(dataset).info
+    for spec in specs:
+        check_joints_fit(spec, info, dataset)
+    config = BenchmarkConfig(
+        batch_sizes=parse_sizes(batch_sizes),
+        device=device,
+        flip=flip,
+        iters=iters,
+        warmup=warmup,
+        modes=MODES if mode == "both" else (mode,),
+        flip_pairs=info.flip_pairs,
+    )
+    return [spec.name for spec in specs], config
+
+
+__all__ = ["BenchmarkConfig", "benchmark_config", "benchmark_variant", "device_name", "parse_sizes", "time_forward"]

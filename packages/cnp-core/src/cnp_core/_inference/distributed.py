@@ -36,6 +36,11 @@ class DistInfo:
     def active(self) -> bool:
         return self.world_size > 1
 
+    def barrier(self) -> None:
+        """Wait for every rank (nothing to wait for in a single process)."""
+        if self.active:
+            barrier()
+
 
 def launched_by_torchrun() -> bool:
     return int(os.environ.get("WORLD_SIZE", "1")) > 1

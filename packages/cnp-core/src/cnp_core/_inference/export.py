@@ -76,7 +76,9 @@ def exportable(model: nn.Module, optimize: bool = True) -> nn.Module:
     return form.eval()
 
 
-def export_model(model: nn.Module, variant: Variant, out: str | Path, options: ExportOptions = ExportOptions()) -> dict[str, Any]:
+def export_module(
+    model: nn.Module, variant: Variant, out: str | Path, options: ExportOptions = ExportOptions()
+) -> dict[str, Any]:
     """Write ``model`` (a loaded PoseModel) to ``out`` atomically; returns the metadata record."""
     if options.format not in FORMATS:
         raise ParameterError("format", options.format, f"use {' or '.join(FORMATS)}")
@@ -198,12 +200,41 @@ def check_export_fits(meta: dict[str, Any], variant: Variant, path: str | Path) 
         )
 
 
+def export_model(
+    variant: str | Variant,
+    checkpoint: str | Path,
+    out: str | Path,
+    options: ExportOptions = ExportOptions(),
+    *,
+    force: bool = False,
+) -> dict[str, Any]:
+    """Export ``checkpoint`` of ``variant`` to ``out`` (ONNX or TorchScript, per ``options``):
+    images (N, 3, H, W) in, joint coordinates (N, J, 3) in heatmap units out. ``out`` is claimed
+    before any work (``force`` replaces a file cnp cannot tell it wrote). Returns the metadata
+    record with ``file``. What ``cnp export`` calls."""
+    from cnp_core._checkpoints.conversion import load_model
+    from cnp_core._model.variants import get_variant
+    from cnp_core._output.atomic import claim_output
+
+    if options.format not in FORMATS:
+        raise ParameterError("format", options.format, f"use {' or '.join(FORMATS)}")
+    claim_output(out, force=force)
+    spec = get_variant(variant)
+    model, _ = load_model(spec, checkpoint)
+    meta = export_module(model, spec, out, options)
+    return {**meta, "file": str(out)}
+
+
+inspect_export = read_export_metadata
+
 __all__ = [
     "FORMATS",
     "ExportOptions",
     "OnnxRuntimeModel",
     "check_export_fits",
     "export_model",
+    "export_module",
     "exportable",
+    "inspect_export",
     "read_export_metadata",
 ]

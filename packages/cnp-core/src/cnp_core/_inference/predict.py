@@ -155,4 +155,50 @@ def predict_pose(
     )
 
 
-__all__ = ["PoseInput", "PosePrediction", "estimate_root_depth", "load_image", "predict_pose"]
+@checked_arguments
+def predict_image(
+    variant: str | Variant,
+    checkpoint: str | Path,
+    image: str | Path,
+    options: PoseInput = PoseInput(),
+    *,
+    dataset: str,
+    optimize: bool = True,
+    drawing: str | Path | None = None,
+    force: bool = False,
+) -> dict[str, Any]:
+    """The 3D pose of the person in ``image`` (inside ``options.bbox``, or the whole image) as a
+    JSON-able record: joint names, pixels, camera millimetres, root depth, the crop. ``dataset``
+    names the joint set (names, skeleton, flip pairs); ``drawing``: a PNG of the 2D skeleton and a
+    3D view (needs the report extra). What ``cnp predict`` calls."""
+    from cnp_core._checkpoints.conversion import load_model
+    from cnp_core._data.records import check_joints_fit
+    from cnp_core._model.variants import get_variant
+    from cnp_core._plugins.host import registry
+
+    spec = get_variant(variant)
+    joints = registry("dataset").get(dataset).info
+    check_joints_fit(spec, joints, dataset)
+    if drawing is not None:
+        from cnp_core._output.atomic import claim_output
+        from cnp_core._report.plots import drawn_by_cnp
+
+        claim_output(drawing, force=force, owned=drawn_by_cnp)
+    picture = load_image(image)
+    model, _ = load_model(spec, checkpoint, optimize=optimize)
+    prediction = predict_pose(model, spec, picture, options, flip_pairs=joints.flip_pairs, root_index=joints.root_index)
+    record: dict[str, Any] = {
+        "image": str(image),
+        "variant": spec.name,
+        "checkpoint": str(checkpoint),
+        **prediction.to_dict(joints.joint_names),
+    }
+    if drawing is not None:
+        from cnp_core._report.plots import pose_plot
+
+        pose_plot(picture, prediction.joints_2d_px, prediction.joints_3d_mm, joints.skeleton, Path(drawing), options.bbox)
+        record["drawing"] = str(drawing)
+    return record
+
+
+__all__ = ["PoseInput", "PosePrediction", "estimate_root_depth", "load_image", "predict_image", "predict_pose"]

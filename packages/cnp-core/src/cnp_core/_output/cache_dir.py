@@ -56,11 +56,18 @@ def _written_by_cnp(part: str, entry: Path) -> bool:
 
 
 def clear_cache(root: Path | None = None, parts: tuple[str, ...] = tuple(CACHE_PARTS)) -> tuple[int, list[str]]:
-    """Remove from ``parts`` of the cache folder only the entries cnp wrote (a folder of the user's
-    that happens to sit there is never touched); returns the bytes freed and what was left, and why."""
+    """Remove from ``parts`` (names of :data:`CACHE_PARTS`, or ``all``) of the cache folder only the
+    entries cnp wrote (a folder of the user's that happens to sit there is never touched); returns
+    the bytes freed and what was left, and why."""
     import json
     import shutil
 
+    from cnp_core._errors import ParameterError
+
+    parts = tuple(CACHE_PARTS) if "all" in parts else tuple(parts)
+    unknown = [p for p in parts if p not in CACHE_PARTS]
+    if unknown:
+        raise ParameterError("clear", unknown[0], f"choose {', '.join(CACHE_PARTS)} or all")
     root = root or default_cache_dir()
     freed = 0
     left: list[str] = []

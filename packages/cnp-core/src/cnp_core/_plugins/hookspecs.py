@@ -1,6 +1,6 @@
 """The pluggy hook specifications of cnp (project name ``cnp``), and what each registered object is.
 
-Every ``cnp_register_*`` hook receives a :class:`cnp_core._plugins.registry.Registrar` and calls
+Every ``cnp_register_*`` hook receives a :class:`cnp_core.plugin.registry.Registrar` and calls
 ``registrar.register(name, obj)`` for each thing it provides; it returns nothing. cnp calls each
 hook through pluggy, once per plugin (``PluginManager.subset_hook_caller``), so ``@hookimpl``
 options work as pluggy documents them (``wrapper=True``, ``hookwrapper=True``, ``tryfirst``) and
@@ -140,7 +140,7 @@ def cnp_register_variants(registrar: Registrar[Variant]) -> None:
 def cnp_register_datasets(registrar: Registrar[EvalDataset]) -> None:
     """Register datasets: ``registrar.register(name, dataset)``.
 
-    ``dataset`` follows :class:`cnp_core._data.records.EvalDataset`: ``info`` (a
+    ``dataset`` follows :class:`cnp_core.plugin.EvalDataset`: ``info`` (a
     :class:`cnp_core.DatasetInfo`) and ``load_split(data_dir, options)`` returning a
     :class:`cnp_core.EvalSplit` (optionally :class:`ListsInputFiles`).
     """
@@ -150,14 +150,14 @@ def cnp_register_datasets(registrar: Registrar[EvalDataset]) -> None:
 def cnp_register_evaluators(registrar: Registrar[Evaluator]) -> None:
     """Register evaluators: ``registrar.register(name, evaluator)``.
 
-    ``evaluator`` follows :class:`cnp_core._evaluation.evaluators.Evaluator`: ``evaluate(split, coords, variant)``
-    returns a :class:`cnp_core._evaluation.evaluators.EvalResult`.
+    ``evaluator`` follows :class:`cnp_core.plugin.Evaluator`: ``evaluate(split, coords, variant)``
+    returns a :class:`cnp_core.plugin.EvalResult`.
     """
 
 
 @hookspec
 def cnp_register_metrics(registrar: Registrar[Metric]) -> None:
-    """Register metrics: ``registrar.register(name, metric)`` with a :class:`cnp_core._evaluation.metrics.Metric`
+    """Register metrics: ``registrar.register(name, metric)`` with a :class:`cnp_core.plugin.Metric`
     whose ``name`` is ``name``.
 
     A metric with ``compute`` is computed on every run (of its ``datasets``, if it names any) from
@@ -172,7 +172,7 @@ def cnp_register_checkpoint_formats(registrar: Registrar[CheckpointFormat]) -> N
     """Register checkpoint formats: ``registrar.register(name, fmt)``.
 
     ``fmt`` follows :class:`cnp_core._checkpoints.formats.CheckpointFormat`: ``detect(path)`` says
-    whether it reads the file, ``read(path)`` returns a :class:`cnp_core._checkpoints.RawCheckpoint`
+    whether it reads the file, ``read(path)`` returns a :class:`cnp_core.plugin.RawCheckpoint`
     without ever running code from the file.
     """
 

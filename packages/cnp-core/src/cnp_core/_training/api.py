@@ -49,9 +49,7 @@ def train_model(
     from cnp_core._training.loop import TrainRun, combine, train
 
     if config is not None and not isinstance(config, TrainConfig):
-        raise ParameterError(
-            "config", type(config).__name__, "pass a cnp_core._training.TrainConfig, e.g. TrainConfig(epochs=10, lr=5e-4)"
-        )
+        raise ParameterError("config", type(config).__name__, "pass a cnp_core.TrainConfig, e.g. TrainConfig(epochs=10, lr=5e-4)")
     config = config or TrainConfig()
     spec = get_variant(variant)
     info = registry("dataset").get(dataset).info

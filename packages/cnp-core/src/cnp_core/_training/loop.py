@@ -325,7 +325,7 @@ def train(
     """
     from tqdm import tqdm
 
-    from cnp_core._inference import distributed as distributed
+    from cnp_core._inference import distributed
 
     dist = distributed.current()
     config = run.config

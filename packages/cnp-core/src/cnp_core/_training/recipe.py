@@ -133,3 +133,6 @@ def load_config(path: Path, base: TrainConfig | None = None) -> TrainConfig:
 
 
 __all__ = ["TrainConfig", "learning_rate", "load_config"]
+
+
+load_train_config = load_config  # the name cnp_core exports

@@ -15,7 +15,7 @@ class TrainSplit:
     - ``image_paths``: (N) image files, absolute or relative to the working directory;
     - ``bboxes``: (N, 4) float [x, y, w, h] in pixels of the original image, already processed as
       for evaluation (clipped, widened to the input's aspect ratio, scaled 1.25 about the centre:
-      ``cnp_core._data.patches.process_bbox``); augmentation scales and rotates about its centre;
+      ``cnp_core.plugin.process_bbox``); augmentation scales and rotates about its centre;
     - ``joints``: (N, J, 3) float: x, y in pixels of the original image (not of the crop), and
       depth relative to the root joint in millimetres (0 where ``has_depth`` is 0);
     - ``visible``: (N, J) 0/1; invisible joints cost nothing in the loss;

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from cnp_cli.console import fmt_metric
+from cnp_core._errors import ParameterError, checked_arguments
 from cnp_core._evaluation.comparison import Run, compare_runs, setting
+from cnp_core._evaluation.metrics import table_value as fmt_metric
 from cnp_core._output.atomic import claim_output, write_text
 
 MARKER = "<!-- written by cnp report; `cnp report --out` may replace this file -->"
@@ -49,14 +50,14 @@ def _environment(runs: Sequence[Run]) -> list[str]:
 
 
 def _variants(runs: Sequence[Run]) -> list[str]:
-    from cnp_cli.commands.variants import variant_row
     from cnp_core import get_variant
     from cnp_core._errors import UnknownNameError
+    from cnp_core._model.catalogue import describe_variant
 
     rows = []
     for name in dict.fromkeys(str(run.record["variant"]) for run in runs):
         try:
-            v = variant_row(get_variant(name))
+            v = describe_variant(get_variant(name))
         except UnknownNameError:
             rows.append((name, "not registered here", "-", "-", "-", "-", "-", "-"))
             continue
@@ -131,7 +132,7 @@ def build_report(
 
     Files there that cnp did not write are refused before anything is written, unless ``force``.
     """
-    from cnp_cli.plots import drawn_by_cnp
+    from cnp_core._report.plots import drawn_by_cnp
 
     out = Path(out)
     groups: dict[tuple[Any, ...], list[Run]] = {}
@@ -260,8 +261,8 @@ def _training_section(folder: Path, out: Path) -> tuple[list[str], Path]:
     """The Markdown of one training run (configuration, losses, evaluations) and its curves."""
     import json
 
-    from cnp_cli.plots import training_plot
     from cnp_core._errors import DataError
+    from cnp_core._report.plots import training_plot
     from cnp_core._training.loop import CONFIG_FILE, LOG_FILE
 
     records = []
@@ -304,9 +305,9 @@ def _group_figures(
     members: Sequence[Run], comparison: dict[str, Any], out: Path, key: tuple[str, Any, Any], worst: int
 ) -> dict[str, Any]:
     """Bars with intervals, error CDFs, per-joint bars and each run's worst frames, with their Markdown."""
-    from cnp_cli.plots import cdf_plot, comparison_plot, joint_plot, worst_frames_plot
-    from cnp_cli.report_figures import dataset_drawing, per_action_intervals, worst_frames
     from cnp_core._evaluation.comparison import per_sample_headline, run_samples
+    from cnp_core._report.figures import dataset_drawing, per_action_intervals, worst_frames
+    from cnp_core._report.plots import cdf_plot, comparison_plot, joint_plot, worst_frames_plot
 
     metric = str(key[1])
     samples = {run.label: run_samples(run) for run in members}
@@ -345,4 +346,27 @@ def _group_figures(
     return {"paths": paths, "markdown": markdown}
 
 
-__all__ = ["build_report"]
+@checked_arguments
+def write_report(
+    runs: Sequence[str | Path],
+    out: str | Path = "report.md",
+    *,
+    baseline: str | None = None,
+    title: str | None = None,
+    force: bool = False,
+    worst: int = 3,
+) -> dict[str, Any]:
+    """A Markdown write-up of finished runs at ``out`` with PNG plots beside it: ``runs`` are run
+    folders of ``cnp eval`` (or their metrics.json, any schema version) and training folders of
+    ``cnp train``. Returns what was written (``report``, ``plots``). What ``cnp report`` calls;
+    needs the report extra (matplotlib)."""
+    from cnp_core._output.run_folder import read_run
+
+    if isinstance(runs, str | Path):
+        raise ParameterError("runs", str(runs), 'pass a list of run folders, e.g. ["output/result/M_..."]')
+    training = [Path(r) for r in runs if is_training_run(Path(r))]
+    evaluated = [read_run(r) for r in runs if not is_training_run(Path(r))]
+    return build_report(evaluated, Path(out), baseline=baseline, title=title, force=force, worst=worst, training=training)
+
+
+__all__ = ["build_report", "write_report"]

@@ -47,7 +47,7 @@ def worst_frames(
     samples: dict[str, np.ndarray], root_index: int, count: int = 3, *, higher_is_better: bool = False, unit: str = "mm"
 ) -> list[dict[str, Any]]:
     """The ``count`` samples with the worst headline (the largest error, or the lowest value where
-    higher is better), ready for :func:`cnp_cli.plots.worst_frames_plot`."""
+    higher is better), ready for :func:`cnp_core._report.plots.worst_frames_plot`."""
     errors = per_sample_headline(samples)
     needed = ("image_path", "bbox", "focal", "center", "pred_cam_mm", "gt_cam_mm")
     if errors is None or any(k not in samples for k in needed):

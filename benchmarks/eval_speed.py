@@ -85,8 +85,8 @@ def official_total(variant: str, data: Path, coords_file: Path) -> float:
     import numpy as np
 
     from cnp_core import SplitOptions, get_variant
-    from cnp_core._evaluation.evaluators import score_poses
-    from cnp_core._plugins.host import registry
+    from cnp_core.plugin import score_poses
+    from cnp_core.plugin import registry
 
     spec = get_variant(variant)
     split = registry("dataset").get("h36m").load_split(data, SplitOptions.of({}, input_shape=spec.input_shape))
@@ -94,7 +94,7 @@ def official_total(variant: str, data: Path, coords_file: Path) -> float:
 
 
 def model_only(variant: str, batch: int, flip: bool) -> float:
-    from cnp_core._inference.benchmark import BenchmarkConfig, benchmark_variant
+    from cnp_core import BenchmarkConfig, benchmark_variant
     from cnp_h36m.constants import FLIP_PAIRS
 
     config = BenchmarkConfig(batch_sizes=(batch,), device="cpu", flip=flip, iters=3, warmup=1, flip_pairs=FLIP_PAIRS)
@@ -106,8 +106,8 @@ def median(values: list[float]) -> float:
 
 
 def bench_variant(variant: str, root: Path, data: Path, args: argparse.Namespace) -> dict[str, Any]:
-    from cnp_core._checkpoints import write_checkpoint
-    from cnp_core._checkpoints.synthetic import random_state_dict
+    from cnp_core import write_checkpoint
+    from cnp_core import random_state_dict
 
     flip = not args.no_flip
     checkpoints = []

@@ -35,7 +35,7 @@ def main() -> None:
 
     from cnp_core import build_model
     from cnp_core._inference.benchmark import device_name
-    from cnp_core._model.optimize import optimize_for_inference
+    from cnp_core import optimize_for_inference
 
     torch.manual_seed(0)
     model, _ = optimize_for_inference(build_model(args.variant))

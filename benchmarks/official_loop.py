@@ -178,7 +178,7 @@ def official_loop(
 ) -> dict[str, Any]:
     """Run the official test loop once; timings and the (N, J, 3) coordinates."""
     from cnp_core import SplitOptions, load_model
-    from cnp_core._plugins.host import registry
+    from cnp_core.plugin import registry
 
     pose_model, _ = load_model(variant, checkpoint)
     spec = pose_model.variant

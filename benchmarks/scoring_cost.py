@@ -27,7 +27,7 @@ from report_output import emit  # this folder is on sys.path when a script runs
 
 
 def synthetic_split(n: int, seed: int = 0):  # type: ignore[no-untyped-def]
-    from cnp_core._data.records import EvalSplit
+    from cnp_core import EvalSplit
 
     rng = np.random.default_rng(seed)
     joints = rng.normal(0, 300, size=(n, 18, 3)).astype(np.float32) + np.array([0, 0, 5000], dtype=np.float32)

@@ -20,7 +20,7 @@ from report_output import emit  # this folder is on sys.path when a script runs
 PHASE = """
 import resource, sys, time
 from pathlib import Path
-from cnp_core._data.records import SplitOptions
+from cnp_core import SplitOptions
 from cnp_h36m.dataset import Human36M
 start = time.perf_counter()
 split = Human36M().load_split(Path(sys.argv[1]), SplitOptions(cache_dir=Path(sys.argv[2])))

@@ -34,8 +34,8 @@ def main() -> None:
     import torch
 
     from cnp_core._inference.benchmark import device_name
-    from cnp_core._training import TrainConfig
-    from cnp_core._training.api import train_model
+    from cnp_core import TrainConfig
+    from cnp_core import train_model
     from cnp_h36m.synth import SynthConfig, generate
 
     report = {

@@ -51,6 +51,6 @@ def checkpoint_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def random_states() -> dict[str, dict[str, object]]:
-    from cnp_core._checkpoints.synthetic import random_state_dict
+    from cnp_core import random_state_dict
 
     return {v: random_state_dict(v, seed=3) for v in ("XS", "S", "M", "L")}

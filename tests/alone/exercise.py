@@ -16,8 +16,8 @@ def core(work: Path) -> None:
     import torch
 
     import cnp_core
+    from cnp_core import get_host
     from cnp_core._checkpoints import inspect_state, read_checkpoint, write_checkpoint
-    from cnp_core._plugins.host import get_host
 
     assert cnp_core.list_variants() == [], cnp_core.list_variants()  # variants come with head plugins
     backbone = get_host().registry("backbone").get("convnext-bn")(depths=(2, 2, 6, 2), dims=(40, 80, 160, 320))
@@ -34,7 +34,7 @@ def heads(work: Path) -> None:
     import torch
 
     import cnp_core
-    from cnp_core._checkpoints.synthetic import random_state_dict
+    from cnp_core import random_state_dict
 
     assert cnp_core.list_variants() == ["XS", "S", "M", "L"], cnp_core.list_variants()
     model = cnp_core.build_model("M")
@@ -45,8 +45,7 @@ def heads(work: Path) -> None:
 
 
 def h36m(work: Path) -> None:
-    from cnp_core._data.records import SplitOptions
-    from cnp_core._plugins.host import get_host
+    from cnp_core import SplitOptions, get_host
     from cnp_h36m.synth import SynthConfig, generate
 
     generate(work / "H36M", SynthConfig(subactions=(1,), cameras=(1,), frames=3))  # frames 0, 32, 64

@@ -148,7 +148,7 @@ def test_predict_refuses_impossible_cameras(h36m_dir: Path, xs_checkpoint: Path)
 
 
 def test_json_is_strict_before_anything_is_written(tmp_path: Path) -> None:
-    from cnp_core._output.atomic import OutputError, write_json
+    from cnp_core.plugin import OutputError, write_json
 
     target = tmp_path / "metrics.json"
     with pytest.raises(OutputError, match=r"at \['per_action_mm'\]\['Eating'\]"):
@@ -233,8 +233,7 @@ def test_outputs_follow_the_umask(h36m_dir: Path, xs_checkpoint: Path, tmp_path:
 
 
 def test_checkpoint_without_batchnorm_counters_loads(h36m_dir: Path, tmp_path: Path) -> None:
-    from cnp_core._checkpoints import write_checkpoint
-    from cnp_core._checkpoints.synthetic import random_state_dict
+    from cnp_core import random_state_dict, write_checkpoint
 
     state = {k: v for k, v in random_state_dict("XS", seed=1).items() if not k.endswith("num_batches_tracked")}
     path = write_checkpoint(state, tmp_path / "xs.safetensors", form="safetensors")
@@ -312,7 +311,7 @@ def test_eval_offers_the_declared_options_and_names_the_flag_in_errors(h36m_dir:
 
 
 def test_library_errors_name_the_parameter_and_the_cli_the_flag(h36m_dir: Path, tmp_path: Path) -> None:
-    from cnp_core._errors import ParameterError
+    from cnp_core import ParameterError
     from cnp_core._evaluation.pipeline import parse_epochs
     from cnp_core._inference.engine import resolve_device
 

@@ -257,8 +257,7 @@ def test_exclude_leaves_sequences_out_and_says_so(h36m_dir: Path, tmp_path: Path
 
 def test_the_library_front_door_returns_typed_records(h36m_dir: Path, tmp_path: Path) -> None:
     import cnp_core
-    from cnp_core._checkpoints import write_checkpoint
-    from cnp_core._checkpoints.synthetic import random_state_dict
+    from cnp_core import random_state_dict, write_checkpoint
 
     ckpt = write_checkpoint(random_state_dict("XS", seed=5), tmp_path / "snapshot_9.pth.tar", form="pth", epoch=9)
     common = {"dataset": "h36m", "flip": False, "workers": 0, "bootstrap": 200, "output_dir": tmp_path / "out"}

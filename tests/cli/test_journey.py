@@ -38,8 +38,7 @@ def assert_real_png(path: Path, min_size: tuple[int, int] = (200, 300)) -> np.nd
 @pytest.fixture(scope="module")
 def runs(h36m_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Three XS runs: P2 with two checkpoints (seeds 1 and 2), and P1 with the first."""
-    from cnp_core._checkpoints import write_checkpoint
-    from cnp_core._checkpoints.synthetic import random_state_dict
+    from cnp_core import random_state_dict, write_checkpoint
 
     root = tmp_path_factory.mktemp("journey")
     ckpts = {}

@@ -46,8 +46,7 @@ def _numbers(record: dict[str, object]) -> dict[str, float]:
 @pytest.mark.parametrize("logit_scale", [0.01, 30.0])
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_optimised_eval_equals_literal_within_bound(variant: str, logit_scale: float, small_h36m: Path, tmp_path: Path) -> None:
-    from cnp_core._checkpoints.synthetic import random_state_dict
-    from cnp_core._checkpoints.writing import write_checkpoint
+    from cnp_core import random_state_dict, write_checkpoint
 
     state = random_state_dict(variant, seed=13)
     state["head.final_layer.weight"] = state["head.final_layer.weight"] * logit_scale

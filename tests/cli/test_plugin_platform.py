@@ -14,10 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cnp_cli.app import app
-from cnp_core import Variant, freeze_config, hookimpl
-from cnp_core._checkpoints import write_checkpoint
-from cnp_core._checkpoints.synthetic import random_state_dict
-from cnp_core._data.records import DatasetOption
+from cnp_core import DatasetOption, Variant, freeze_config, hookimpl, random_state_dict, write_checkpoint
 from cnp_core._plugins.host import PluginLoadWarning, build_host, set_host
 
 runner = CliRunner()
@@ -206,7 +203,7 @@ class StrictEvaluator:
     seen: ClassVar[list[tuple[str, ...]]] = []
 
     def evaluate(self, split: Any, coords: Any, variant: Any) -> Any:
-        from cnp_core._evaluation.evaluators import score_poses
+        from cnp_core.plugin import score_poses
 
         StrictEvaluator.seen.append(split.action_names)
         counts = np.bincount(split.actions, minlength=len(split.action_names))

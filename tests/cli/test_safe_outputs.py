@@ -97,7 +97,7 @@ def test_train_never_overwrites_a_users_files_named_like_its_own(train_dir: Path
 def test_a_cached_split_reads_the_same_images_from_any_directory(
     h36m_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cnp_core._data.records import SplitOptions
+    from cnp_core import SplitOptions
     from cnp_h36m.dataset import Human36M
 
     options = SplitOptions.of({"protocol": 1}, cache_dir=tmp_path / "cache")
@@ -144,8 +144,7 @@ def test_the_seed_reproduces_the_initial_weights(train_dir: Path, tmp_path: Path
     ],
 )
 def test_weights_that_are_not_real_finite_numbers_are_the_checkpoints_fault(tmp_path: Path, change: object, said: str) -> None:
-    from cnp_core._checkpoints import write_checkpoint
-    from cnp_core._checkpoints.synthetic import random_state_dict
+    from cnp_core import random_state_dict, write_checkpoint
 
     state = random_state_dict("XS", seed=2)
     state["head.final_layer.weight"] = change(state["head.final_layer.weight"].clone())  # type: ignore[operator]
@@ -198,7 +197,7 @@ def test_impossible_totals_and_resource_settings_are_refused(tmp_path: Path) -> 
 
 
 def test_a_second_rootnet_entry_for_one_image_is_an_error_not_a_silent_winner(tmp_path: Path) -> None:
-    from cnp_core._errors import DataError
+    from cnp_core import DataError
     from cnp_h36m.rootnet import load_bbox_root
 
     entry = {"image_id": 7, "bbox": [10, 10, 100, 100], "root_cam": [0, 0, 5000]}
@@ -271,8 +270,7 @@ def _editable(h36m_dir: Path, dest: Path) -> Path:
 
 @pytest.mark.slow  # parses and evaluates edited copies of the data
 def test_skipped_boxes_are_counted_and_named_bad_cameras_and_ids_refused(h36m_dir: Path, tmp_path: Path) -> None:
-    from cnp_core._checkpoints import write_checkpoint
-    from cnp_core._checkpoints.synthetic import random_state_dict
+    from cnp_core import random_state_dict, write_checkpoint
 
     data = _editable(h36m_dir, tmp_path / "H")
     ann_file = data / "annotations" / "Human36M_subject11_data.json"
@@ -344,8 +342,7 @@ def test_a_recipe_file_with_a_wrong_setting_is_named_before_anything_runs(tmp_pa
 
 
 def test_the_library_names_a_config_of_the_wrong_type(tmp_path: Path) -> None:
-    from cnp_core import ParameterError
-    from cnp_core._training.api import train_model
+    from cnp_core import ParameterError, train_model
 
     with pytest.raises(ParameterError, match=r"config 'dict': pass a cnp_core\.TrainConfig"):
         train_model("XS", tmp_path, dataset="h36m", output_dir=tmp_path / "o", config={"epochs": 1})  # type: ignore[arg-type]
@@ -355,7 +352,7 @@ def test_the_library_names_a_config_of_the_wrong_type(tmp_path: Path) -> None:
 def test_a_damaged_epoch_label_does_not_stop_inspect_or_convert(tmp_path: Path, epoch: object) -> None:
     import torch
 
-    from cnp_core._checkpoints.synthetic import random_state_dict
+    from cnp_core import random_state_dict
 
     path = tmp_path / "snapshot.pth.tar"
     torch.save({"epoch": epoch, "network": {f"module.{k}": v for k, v in random_state_dict("XS").items()}}, path)
@@ -367,8 +364,7 @@ def test_a_damaged_epoch_label_does_not_stop_inspect_or_convert(tmp_path: Path, 
 
 @pytest.mark.slow  # a whole evaluation
 def test_an_unusable_cache_folder_means_running_uncached(h36m_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from cnp_core._checkpoints import write_checkpoint
-    from cnp_core._checkpoints.synthetic import random_state_dict
+    from cnp_core import random_state_dict, write_checkpoint
 
     blocker = tmp_path / "cache-is-a-file"
     blocker.write_text("not a folder")
@@ -411,8 +407,7 @@ def test_a_hostile_checkpoint_gets_cnps_words_never_torchs_advice(tmp_path: Path
 def test_predict_on_a_one_pixel_image_is_one_line(tmp_path: Path) -> None:
     import cv2
 
-    from cnp_core._checkpoints import write_checkpoint
-    from cnp_core._checkpoints.synthetic import random_state_dict
+    from cnp_core import random_state_dict, write_checkpoint
 
     image = tmp_path / "one.png"
     cv2.imwrite(str(image), np.zeros((1, 1, 3), dtype=np.uint8))
@@ -517,8 +512,7 @@ def test_training_says_which_samples_it_skips_as_the_official_loader_does(train_
 
 
 def test_a_name_too_long_once_staged_is_refused_before_any_work(tmp_path: Path) -> None:
-    from cnp_core._checkpoints import write_checkpoint
-    from cnp_core._checkpoints.synthetic import random_state_dict
+    from cnp_core import random_state_dict, write_checkpoint
 
     long_name = "w" * 230 + ".safetensors"  # 242 bytes: the file fits (255); its run folder (249) does, staged (265) not
     ckpt = write_checkpoint(random_state_dict("XS"), tmp_path / "w.safetensors", form="safetensors").rename(tmp_path / long_name)

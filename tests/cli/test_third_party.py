@@ -20,7 +20,7 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def tiny14_npz(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from cnp_core._checkpoints.synthetic import random_state_dict
+    from cnp_core import random_state_dict
 
     path = tmp_path_factory.mktemp("tiny14") / "tiny14.npz"
     np.savez(path, **{k: v.numpy() for k, v in random_state_dict("XS-tiny14", seed=4).items()})
@@ -64,7 +64,7 @@ def test_optimised_equals_literal_on_the_plugin(h36m_dir: Path, tiny14_npz: Path
 def test_the_flip_test_swaps_the_plugins_pairs(h36m_dir: Path, tiny14_npz: Path) -> None:
     """The declared pairs are the ones swapped: a wrong list gives other coordinates, only on those joints."""
     import cnp_core
-    from cnp_core._data.records import SplitOptions
+    from cnp_core import SplitOptions
     from cnp_core._inference.engine import InferenceConfig, predict_coords
 
     dataset = cnp_core.get_host().registry("dataset").get("h36m-14")

@@ -10,8 +10,8 @@ import pytest
 import torch
 
 import cnp_core
+from cnp_core import CheckpointError, CheckpointMismatchError, UnsafeCheckpointError
 from cnp_core._checkpoints import FORMS, inspect_checkpoint, write_checkpoint
-from cnp_core._errors import CheckpointError, CheckpointMismatchError, UnsafeCheckpointError
 
 
 def _assert_same(model: torch.nn.Module, state: dict) -> None:  # type: ignore[type-arg]
@@ -137,7 +137,7 @@ def test_truncated_and_unknown_files(tmp_path: Path, random_states: dict) -> Non
 
 def test_library_convert_and_load_model(tmp_path: Path) -> None:
     """The library calls behind `cnp convert` and `cnp eval`: epoch kept, fit checked, optimised form on request."""
-    from cnp_core._checkpoints.synthetic import random_state_dict
+    from cnp_core import random_state_dict
 
     state = random_state_dict("XS", seed=2)
     source = cnp_core.write_checkpoint(state, tmp_path / "snapshot_67.pth.tar", form="pth", epoch=67)

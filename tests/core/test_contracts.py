@@ -9,9 +9,7 @@ from typing import Any
 import pytest
 from torch import nn
 
-from cnp_core import DatasetInfo, PaperNumbers, Variant, freeze_config, hookimpl
-from cnp_core._checkpoints import RawCheckpoint
-from cnp_core._plugins.host import build_host
+from cnp_core import DatasetInfo, PaperNumbers, RawCheckpoint, Variant, build_host, freeze_config, hookimpl
 from cnp_core.testing import check_contracts, check_datasets, check_formats, check_variants
 
 
@@ -106,9 +104,8 @@ def test_front_doors_name_the_wrong_argument_and_list_the_valid_ones(tmp_path: P
 def test_check_metrics_catches_a_metric_that_computes_the_wrong_shape() -> None:
     import numpy as np
 
-    from cnp_core import hookimpl
-    from cnp_core._evaluation.metrics import Metric
-    from cnp_core._plugins.host import build_host
+    from cnp_core import build_host, hookimpl
+    from cnp_core.plugin import Metric
     from cnp_core.testing import check_datasets, check_metrics
 
     class Metrics:

@@ -14,9 +14,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from cnp_core import CnpError, DatasetInfo, get_variant, hookimpl
+from cnp_core import CnpError, DatasetInfo, ParameterError, get_variant, hookimpl
 from cnp_core._data.records import DatasetOption, Published, SplitOptions, check_joints_fit
-from cnp_core._errors import ParameterError
 from cnp_core._evaluation.pipeline import EvalJob, evaluator_for, metric_label
 from cnp_core._plugins.host import PluginLoadWarning, build_host, set_host
 

@@ -15,7 +15,7 @@ import pytest
 import torch
 
 import cnp_core
-from cnp_core._checkpoints.synthetic import random_state_dict
+from cnp_core import random_state_dict
 from cnp_core._inference.engine import InferenceConfig, forward_coords
 from cnp_core._model.integral import soft_argmax
 from cnp_core._model.optimize import EXPORT_OPTIONS, OptimizeOptions, fold_batchnorm, optimize_for_inference

@@ -27,7 +27,7 @@ def test_normalising_the_uint8_patch_gives_the_same_bits() -> None:
 
 @pytest.fixture(scope="module")
 def small_split(h36m_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[list[str], np.ndarray]:
-    from cnp_core._data.records import SplitOptions
+    from cnp_core import SplitOptions
     from cnp_h36m.dataset import Human36M
 
     split = Human36M().load_split(h36m_dir, SplitOptions(use_cache=False))
@@ -105,8 +105,7 @@ def test_a_series_of_checkpoints_decodes_each_image_once(h36m_dir: Path, tmp_pat
     from typer.testing import CliRunner
 
     from cnp_cli.app import app
-    from cnp_core._checkpoints import write_checkpoint
-    from cnp_core._checkpoints.synthetic import random_state_dict
+    from cnp_core import random_state_dict, write_checkpoint
 
     decoded: list[str] = []
     real = engine.read_image

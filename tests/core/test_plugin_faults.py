@@ -9,10 +9,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from cnp_core import hookimpl
-from cnp_core._checkpoints import read_checkpoint, write_checkpoint
+from cnp_core import hookimpl, random_state_dict, read_checkpoint, write_checkpoint
 from cnp_core._checkpoints.loading import CheckpointFormatWarning
-from cnp_core._checkpoints.synthetic import random_state_dict
 from cnp_core._plugins.host import PluginLoadWarning, build_host, set_host
 
 

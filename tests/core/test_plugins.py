@@ -7,9 +7,7 @@ import warnings
 import pytest
 
 import cnp_core
-from cnp_core import hookimpl
-from cnp_core._errors import DuplicateNameError, UnknownNameError
-from cnp_core._plugins.host import PluginLoadWarning, build_host
+from cnp_core import DuplicateNameError, PluginLoadWarning, UnknownNameError, build_host, hookimpl
 
 
 def test_names_are_case_insensitive() -> None:

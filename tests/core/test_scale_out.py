@@ -15,9 +15,7 @@ import pytest
 import torch
 from torch import nn
 
-from cnp_core._checkpoints import write_checkpoint
-from cnp_core._checkpoints.synthetic import random_state_dict
-from cnp_core._data.records import SplitOptions
+from cnp_core import SplitOptions, random_state_dict, write_checkpoint
 from cnp_core._evaluation.pipeline import EvalJob, evaluate_checkpoints
 from cnp_core._inference.engine import InferenceConfig
 
@@ -160,9 +158,8 @@ def test_resume_continues_an_interrupted_run(h36m_dir: Path, xs_checkpoints: lis
 
 @pytest.mark.parametrize("variant", ["XS", *(pytest.param(v, marks=pytest.mark.slow) for v in ("S", "M", "L")), "XS-wide"])
 def test_onnx_parity_every_variant(variant: str, tmp_path: Path) -> None:
-    from cnp_core import build_model, get_variant
+    from cnp_core import build_model, get_variant, optimize_for_inference
     from cnp_core._inference.export import ExportOptions, OnnxRuntimeModel, export_module, exportable, read_export_metadata
-    from cnp_core._model.optimize import optimize_for_inference
 
     spec = get_variant(variant)
     model = build_model(spec)
@@ -200,9 +197,7 @@ def test_torchscript_export_and_inspect(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["format"] == "torchscript"
     info = json.loads(runner.invoke(app, ["inspect", str(out), "--json"]).stdout)
     assert info["kind"] == "exported model" and info["variant"] == "M" and info["batch_size"] is None
-    from cnp_core import build_model
-    from cnp_core._checkpoints import load_checkpoint
-    from cnp_core._model.optimize import optimize_for_inference
+    from cnp_core import build_model, load_checkpoint, optimize_for_inference
 
     model = build_model("M")
     load_checkpoint(model, ckpt)

@@ -12,8 +12,8 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
+from cnp_core import train_model
 from cnp_core._training import TrainConfig, learning_rate, load_config
-from cnp_core._training.api import train_model
 from cnp_core._training.loop import TrainData, integral_l1_loss, weights_of
 from cnp_core._training.targets import Augmentation, draw_augmentation, make_sample
 
@@ -98,7 +98,7 @@ def test_augmentation_draws_stay_in_the_official_ranges() -> None:
 
 
 def test_config_file_overrides_and_rejects_unknown_settings(tmp_path: Path) -> None:
-    from cnp_core._errors import DataError, ParameterError
+    from cnp_core import DataError, ParameterError
 
     path = tmp_path / "recipe.toml"
     path.write_text("epochs = 30\nlr = 5e-4\nbetas = [0.8, 0.99]\n")
@@ -112,8 +112,7 @@ def test_config_file_overrides_and_rejects_unknown_settings(tmp_path: Path) -> N
 
 
 def _init(tmp_path: Path) -> Path:
-    from cnp_core._checkpoints import write_checkpoint
-    from cnp_core._checkpoints.synthetic import random_state_dict
+    from cnp_core import random_state_dict, write_checkpoint
 
     return write_checkpoint(random_state_dict("XS", seed=11), tmp_path / "init.pth", form="pth")
 
@@ -140,7 +139,7 @@ def _train(train_dir: Path, out: Path, config: TrainConfig, init: Path | None, *
 @pytest.mark.slow
 def test_deterministic_mode_repeats_and_equals_an_independent_computation(train_dir: Path, tmp_path: Path) -> None:
     import cnp_core
-    from cnp_core._data.records import SplitOptions
+    from cnp_core import SplitOptions
     from cnp_h36m.dataset import Human36M
 
     init = _init(tmp_path)
@@ -244,8 +243,7 @@ def test_a_short_run_learns_and_its_checkpoints_evaluate(train_dir: Path, tmp_pa
 
 def test_bad_training_input_is_one_line(train_dir: Path, h36m_dir: Path, tmp_path: Path) -> None:
     from cnp_cli.app import app
-    from cnp_core._checkpoints import write_checkpoint
-    from cnp_core._checkpoints.synthetic import random_state_dict
+    from cnp_core import random_state_dict, write_checkpoint
 
     base = ["train", "--variant", "XS", "--data-dir", str(train_dir), "--workers", "0", "--device", "cpu", "--batch-size", "5"]
     base += ["--epochs", "1", "--warmup-epochs", "0"]  # bounded, should a case not fail
@@ -295,8 +293,8 @@ def test_torchrun_with_two_gloo_ranks_trains(train_dir: Path, tmp_path: Path) ->
 
 
 def test_epoch_order_balances_3d_and_2d_sets_as_the_official_mix() -> None:
-    from cnp_core._training import TrainSplit
     from cnp_core._training.loop import epoch_order
+    from cnp_core.plugin import TrainSplit
 
     n3, n2 = 5, 2
     split = TrainSplit(
@@ -318,7 +316,7 @@ def test_epoch_order_balances_3d_and_2d_sets_as_the_official_mix() -> None:
 
 
 def test_mpii_joints_map_onto_human36m_without_depth(train_dir: Path, tmp_path: Path) -> None:
-    from cnp_core._data.records import SplitOptions
+    from cnp_core import SplitOptions
     from cnp_h36m.mpii import TO_H36M, load_train, write_synthetic
     from cnp_h36m.options import H36MOptions
     from cnp_h36m.split import build_train_split
@@ -362,7 +360,7 @@ def test_a_full_disk_while_saving_leaves_no_half_written_snapshot(
 ) -> None:
     import errno
 
-    from cnp_core._errors import CnpError
+    from cnp_core import CnpError
 
     def full(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -391,8 +389,7 @@ def test_snapshots_load_as_the_official_test_code_loads_them(tmp_path: Path) -> 
 
 
 def test_malformed_or_empty_mpii_annotations_are_one_line(tmp_path: Path) -> None:
-    from cnp_core._data.records import SplitOptions
-    from cnp_core._errors import DataError
+    from cnp_core import DataError, SplitOptions
     from cnp_h36m.mpii import load_train
 
     folder = tmp_path / "MPII"

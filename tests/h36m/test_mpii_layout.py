@@ -9,7 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from cnp_cli.app import app
-from cnp_core._data.records import SplitOptions
+from cnp_core import SplitOptions
 from cnp_h36m.mpii import load_train, write_synthetic
 
 runner = CliRunner()

@@ -19,7 +19,7 @@ official = pytest.importorskip("official_loop")
 
 def _split(data_dir: Path) -> Any:
     from cnp_core import SplitOptions
-    from cnp_core._plugins.host import registry
+    from cnp_core.plugin import registry
 
     return registry("dataset").get("h36m").load_split(data_dir, SplitOptions.of({}))
 
@@ -61,9 +61,7 @@ def test_official_soft_argmax_is_the_float32_softmax_within_its_error() -> None:
 @pytest.mark.filterwarnings("ignore:'pin_memory' argument is set as true")  # the official loader's setting, on CPU
 def test_official_loop_predicts_what_cnp_predicts(train_dir: Path, tmp_path: Path) -> None:
     """Four test samples through the official loop (no workers) and through cnp's literal model."""
-    from cnp_core import load_model
-    from cnp_core._checkpoints import write_checkpoint
-    from cnp_core._checkpoints.synthetic import random_state_dict
+    from cnp_core import load_model, random_state_dict, write_checkpoint
     from cnp_core._inference.engine import InferenceConfig, predict_coords
 
     checkpoint = tmp_path / "snapshot_0.pth.tar"

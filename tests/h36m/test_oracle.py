@@ -15,10 +15,8 @@ import pytest
 import torch
 from torch import nn
 
-from cnp_core import PaperNumbers, Variant, build_model, freeze_config, hookimpl
-from cnp_core._data.records import EvalSplit, SplitOptions
+from cnp_core import EvalSplit, PaperNumbers, SplitOptions, Variant, build_host, build_model, freeze_config, hookimpl
 from cnp_core._inference.engine import InferenceConfig, PatchDataset, normalize_batch, predict_coords
-from cnp_core._plugins.host import build_host
 
 
 def _key(patch: torch.Tensor) -> str:

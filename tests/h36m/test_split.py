@@ -9,8 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from cnp_core._data.records import SplitOptions
-from cnp_core._errors import DataError
+from cnp_core import DataError, SplitOptions
 from cnp_h36m.dataset import Human36M
 
 

@@ -19,7 +19,6 @@ def mupots_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def muco_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from cnp_core._checkpoints import write_checkpoint
-    from cnp_core._checkpoints.synthetic import random_state_dict
+    from cnp_core import random_state_dict, write_checkpoint
 
     return write_checkpoint(random_state_dict("XS-muco", seed=2), tmp_path_factory.mktemp("muco") / "xs_muco.pth.tar", form="pth")

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cnp_cli.app import app
-from cnp_core._data.records import SplitOptions
+from cnp_core import SplitOptions
 from cnp_mupots.training import load_coco, load_muco
 from cnp_mupots.variants import JOINTS_21
 

@@ -92,6 +92,6 @@ class _OldPaths(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 
 def install() -> None:
-    """Serve the old paths (idempotent); after every real finder, so nothing real is shadowed."""
+    """Serve the old paths (idempotent); they name no real module, so nothing real is shadowed."""
     if not any(isinstance(f, _OldPaths) for f in sys.meta_path):
-        sys.meta_path.append(_OldPaths())
+        sys.meta_path.insert(0, _OldPaths())  # first: a submodule of an old path must not load twice

@@ -87,6 +87,8 @@ def eval_command(
     ``dataset_options`` holds the values of the dataset's declared options (``--protocol 1``); the
     command line offers every registered dataset's options (see :func:`with_dataset_options`).
     """
+    import functools
+
     import cnp_core
 
     with cnp_core.distributed_session(device) as dist:
@@ -104,10 +106,15 @@ def eval_command(
             exclude=[p.strip() for p in (exclude or "").split(",") if p.strip()],
             patch_cache=patch_cache, patch_cache_gb=patch_cache_gb, models=model or [],
             on_result=None if json_out else _show,
-            on_notes=lambda notes: [err.print(f"[dim]optimize: {n}[/]") for n in notes if verbose and dist.is_main],
+            on_notes=functools.partial(_show_notes, verbose and dist.is_main),
         )  # fmt: skip
         if json_out and dist.is_main:
             print_json([dict(r.record) for r in runs])
+
+
+def _show_notes(show: bool, notes: list[str]) -> None:
+    for note in notes if show else ():
+        err.print(f"[dim]optimize: {note}[/]")
 
 
 def _checkpoints(

@@ -57,29 +57,14 @@ def train_command(
     dataset_options: dict[str, Any] | None = None,
 ) -> None:
     """Train VARIANT on a dataset's training split; snapshot_{epoch}.pth.tar every epoch (official form)."""
-    from dataclasses import replace
-
     from cnp_cli.commands.eval import parse_workers
-    from cnp_core import TrainConfig, distributed_session, load_train_config, train_model
+    from cnp_core import distributed_session, train_model
 
-    recipe = load_train_config(config) if config is not None else TrainConfig()
-    given: dict[str, Any] = {
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "lr": lr,
-        "warmup_epochs": warmup_epochs,
-        "weight_decay": weight_decay,
-        "drop_path": drop_path,
-        "seed": seed,
-        "augment": augment,
-        "shuffle": shuffle,
-        "freeze_backbone": freeze_backbone,
-        "eval_every": eval_every,
-        "amp": amp,
-    }
-    if deterministic:
-        given.update(augment=False, shuffle=False, drop_path=0.0)
-    recipe = replace(recipe, **{k: v for k, v in given.items() if v is not None})
+    recipe = _recipe(
+        config, deterministic, epochs=epochs, batch_size=batch_size, lr=lr, warmup_epochs=warmup_epochs,
+        weight_decay=weight_decay, drop_path=drop_path, seed=seed, augment=augment, shuffle=shuffle,
+        freeze_backbone=freeze_backbone, eval_every=eval_every, amp=amp,
+    )  # fmt: skip
     out = output or Path("output/train") / variant
     with distributed_session(device) as dist:  # under torchrun: one rank per process, rank 0 writes
         records = train_model(
@@ -98,6 +83,22 @@ def train_command(
         )
         if not dist.is_main:
             return
+    _report(records, out, recipe, json_out)
+
+
+def _recipe(config: Path | None, deterministic: bool, **given: Any) -> Any:
+    """The recipe: the TOML file's (or the official) settings, then every flag given."""
+    from dataclasses import replace
+
+    from cnp_core import TrainConfig, load_train_config
+
+    recipe = load_train_config(config) if config is not None else TrainConfig()
+    if deterministic:
+        given.update(augment=False, shuffle=False, drop_path=0.0)
+    return replace(recipe, **{k: v for k, v in given.items() if v is not None})
+
+
+def _report(records: list[dict[str, Any]], out: Path, recipe: Any, json_out: bool) -> None:
     steps = [r for r in records if "loss" in r]
     summary = {
         "output": str(out),

@@ -33,6 +33,13 @@ def variants_command(
     if json_out:
         print_json(rows)
         return
+    out.print(_table(rows))
+    for r in rows:
+        if "error" in r:
+            err.print(f"warning: variant {r['name']} cannot be built: {r['error']}")
+
+
+def _table(rows: list[dict[str, Any]]) -> Any:
     from rich.table import Table
 
     table = Table(title="ConvNeXtPose variants (params and GMACs measured on the 256x256 model)")
@@ -67,7 +74,4 @@ def variants_command(
             _published(r["published"]),
             r["plugin"],
         )
-    out.print(table)
-    for r in rows:
-        if "error" in r:
-            err.print(f"warning: variant {r['name']} cannot be built: {r['error']}")
+    return table

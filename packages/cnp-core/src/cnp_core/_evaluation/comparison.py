@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ load_run = read_run
 run_samples = read_samples
 
 
-def paper_number(record: dict[str, Any], host: PluginHost | None = None) -> tuple[float | None, str]:
+def paper_number(record: Mapping[str, Any], host: PluginHost | None = None) -> tuple[float | None, str]:
     """The published figure the run's dataset declares for its variant and setting, with its source
     ((None, "") if none, or if the run measured another metric than the setting's headline)."""
     try:
@@ -31,12 +31,12 @@ def paper_number(record: dict[str, Any], host: PluginHost | None = None) -> tupl
     return (None, "") if published is None else (float(published.value), published.source)
 
 
-def describe_setting(record: dict[str, Any]) -> str:
+def describe_setting(record: Mapping[str, Any]) -> str:
     """The run's headline setting in words (``protocol 2``), or ``""``."""
     return " ".join(f"{k} {v}" for k, v in (record.get("setting") or {}).items())
 
 
-def setting(record: dict[str, Any]) -> tuple[Any, ...]:
+def setting(record: Mapping[str, Any]) -> tuple[Any, ...]:
     """What must agree for two runs to be compared: dataset, headline setting, metric and alignment."""
     return (record["dataset"], describe_setting(record), record["metric"], record["alignment"])
 
@@ -202,7 +202,18 @@ def compare_runs(
         from cnp_core._report.plots import drawn_by_cnp
 
         claim_output(plot, force=force, owned=drawn_by_cnp)
-    runs = [r if isinstance(r, RunRecord) else read_run(r) for r in runs]
+    loaded = [r if isinstance(r, RunRecord) else read_run(r) for r in runs]
+    comparison = _compare(loaded, baseline, allow_mixed, host, resamples, seed)
+    if plot is not None:
+        from cnp_core._report.plots import comparison_plot
+
+        comparison["plot"] = str(comparison_plot(comparison, Path(plot)))
+    return comparison
+
+
+def _compare(
+    runs: Sequence[Run], baseline: str | None, allow_mixed: bool, host: PluginHost | None, resamples: int, seed: int
+) -> dict[str, Any]:
     if not runs:
         raise CnpError("no runs to compare; pass run folders written by `cnp eval`")
     check_comparable(runs, allow_mixed)
@@ -263,7 +274,7 @@ def compare_runs(
     best = (max if runs[base].headline.higher_is_better else min)(rows, key=lambda row: row["total"])
     for row in rows:
         row["best"] = row is best
-    comparison: dict[str, Any] = {
+    return {
         "baseline": runs[base].label,
         "mixed": len({setting(r.record) for r in runs}) > 1,
         "metric": runs[base].headline.label,
@@ -273,11 +284,6 @@ def compare_runs(
         "actions": actions,
         "rows": rows,
     }
-    if plot is not None:
-        from cnp_core._report.plots import comparison_plot
-
-        comparison["plot"] = str(comparison_plot(comparison, Path(plot)))
-    return comparison
 
 
 __all__ = [

@@ -218,9 +218,9 @@ def written_by_cnp(run_dir: Path) -> bool:
 
 
 def new_record(fields: Mapping[str, Any], result_files: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """A ``metrics.json`` document: :data:`SCHEMA_VERSION` first, then ``fields``, then the list of
-    the folder's files that ``--resume`` checks."""
-    return {"schema_version": SCHEMA_VERSION, **fields, "files": sorted([*(result_files or {}), SAMPLES_FILE])}
+    """A ``metrics.json`` document: ``fields`` (the run's identity first), the list of the folder's
+    files that ``--resume`` checks, and :data:`SCHEMA_VERSION`."""
+    return {**fields, "files": sorted([*(result_files or {}), SAMPLES_FILE]), "schema_version": SCHEMA_VERSION}
 
 
 def write_run(

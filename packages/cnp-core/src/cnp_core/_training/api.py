@@ -39,11 +39,8 @@ def train_model(
     splits of ``mix`` ((dataset, folder) pairs, e.g. ``("mpii", "data/MPII")``: 3D and 2D sets are
     balanced as the official code does); snapshots, the resolved configuration and the step log go
     to ``output_dir``. Returns the log records of this call."""
-    from cnp_core._data.patch_cache import default_patch_cache
     from cnp_core._data.records import SplitOptions, check_joints_fit
-    from cnp_core._evaluation.pipeline import EvalJob, evaluate_checkpoints
-    from cnp_core._evaluation.scoring import BootstrapOptions
-    from cnp_core._inference.engine import InferenceConfig, auto_workers, resolve_device
+    from cnp_core._inference.engine import auto_workers, resolve_device
     from cnp_core._model.variants import get_variant
     from cnp_core._plugins.host import owner, plugin_callback, registry
     from cnp_core._training.loop import TrainRun, combine, train
@@ -73,25 +70,24 @@ def train_model(
     output = Path(output_dir)
 
     def evaluate_epoch(path: Path, epoch: int) -> dict[str, Any]:
-        job = EvalJob(
-            variant=spec,
-            data_dir=Path(data_dir),
+        from cnp_core._evaluation.api import evaluate
+
+        (run,) = evaluate(
+            spec,
+            [path],
+            data_dir,
             dataset=dataset,
-            split=split_options,
-            inference=InferenceConfig(
-                batch_size=config.batch_size,
-                workers=workers,
-                device=str(target),
-                progress=False,
-                patch_cache=default_patch_cache(),  # the same test split every few epochs: decode it once
-            ),
+            options=split_options.given,
+            batch_size=config.batch_size,
+            workers=workers,
+            device=str(target),
             output_dir=output / "eval",
             force=True,
-            bootstrap=BootstrapOptions(resamples=0),
+            bootstrap=0,
+            progress=False,  # the same test split every few epochs: the patch cache decodes it once
         )
-        (record,) = evaluate_checkpoints(job, [path])
         keep = ("metric", "metric_name", "unit", "higher_is_better", "total", "total_mm", "run_dir")
-        return {k: record[k] for k in keep if k in record}
+        return {k: run.record[k] for k in keep if k in run.record}
 
     run = TrainRun(
         variant=spec,

@@ -12,7 +12,12 @@ from cnp_core._output.atomic import atomic_path
 
 
 def _pyplot() -> Any:
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:
+        from cnp_core._errors import CnpError
+
+        raise CnpError("plots need matplotlib: pip install 'cnp-core[report]'") from None
 
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -154,8 +154,7 @@ def _spread(pose: np.ndarray) -> bool:
 @settings(max_examples=60, deadline=None)
 @given(pred=poses, gt=poses, seed=st.integers(0, 10_000), shift=arrays(np.float64, (3,), elements=finite))
 def test_a_shared_rigid_motion_changes_nothing(pred: np.ndarray, gt: np.ndarray, seed: int, shift: np.ndarray) -> None:
-    if not (all(_spread(p) for p in pred) and all(_spread(g) for g in gt)):
-        return
+    assume(all(_spread(p) for p in pred) and all(_spread(g) for g in gt))
     rot = random_rotation(seed)
     before = metric_values(pred + DEPTH, gt + DEPTH, 0, tuple(range(6)), absolute=False)
     after = metric_values(pred @ rot.T + shift + DEPTH, gt @ rot.T + shift + DEPTH, 0, tuple(range(6)), absolute=False)
@@ -166,8 +165,7 @@ def test_a_shared_rigid_motion_changes_nothing(pred: np.ndarray, gt: np.ndarray,
 @settings(max_examples=60, deadline=None)
 @given(pred=poses, gt=poses, scale=st.floats(0.2, 5.0))
 def test_scaling_the_prediction_leaves_the_scaled_metrics(pred: np.ndarray, gt: np.ndarray, scale: float) -> None:
-    if not (all(_spread(p) for p in pred) and all(_spread(g) for g in gt)):
-        return
+    assume(all(_spread(p) for p in pred) and all(_spread(g) for g in gt))
     before = metric_values(pred + DEPTH, gt + DEPTH, 0, tuple(range(6)), absolute=False)
     after = metric_values(scale * pred + DEPTH, gt + DEPTH, 0, tuple(range(6)), absolute=False)
     for name in ("p_mpjpe", "n_mpjpe"):
@@ -177,8 +175,7 @@ def test_scaling_the_prediction_leaves_the_scaled_metrics(pred: np.ndarray, gt: 
 @settings(max_examples=60, deadline=None)
 @given(pred=poses, gt=poses)
 def test_the_scaled_fit_is_never_worse_than_the_rigid_fit(pred: np.ndarray, gt: np.ndarray) -> None:
-    if not all(_spread(g) for g in gt):
-        return
+    assume(all(_spread(g) for g in gt))
     rigid = ((align(pred, gt, "rigid") - gt) ** 2).sum(axis=(1, 2))
     scaled = ((align(pred, gt, "similarity") - gt) ** 2).sum(axis=(1, 2))
     assert np.all(scaled <= rigid * (1 + 1e-9) + 1e-6)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import nox
 
-nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.sessions = ["lint", "typecheck", "docs", "tests"]
 CONSTRAINTS = ("-c", "constraints.txt")
 PACKAGES = ("packages/cnp-core", "packages/cnp-heads", "packages/cnp-h36m", "packages/cnp-cli", "packages/cnp-mupots")
 
@@ -22,6 +22,13 @@ def lint(session: nox.Session) -> None:
     session.install("ruff")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation site, warnings as errors (output: build/site)."""
+    session.install("-r", "requirements.txt")
+    session.run("mkdocs", "build", "--strict")
 
 
 @nox.session

@@ -49,8 +49,7 @@ def main() -> None:
 
     import torch
 
-    from cnp_core import write_checkpoint
-    from cnp_core import random_state_dict
+    from cnp_core import random_state_dict, write_checkpoint
     from cnp_core._inference.benchmark import BenchmarkConfig, benchmark_variant, device_name
     from cnp_h36m.constants import FLIP_PAIRS
     from cnp_h36m.synth import SynthConfig, generate

@@ -85,8 +85,7 @@ def official_total(variant: str, data: Path, coords_file: Path) -> float:
     import numpy as np
 
     from cnp_core import SplitOptions, get_variant
-    from cnp_core.plugin import score_poses
-    from cnp_core.plugin import registry
+    from cnp_core.plugin import registry, score_poses
 
     spec = get_variant(variant)
     split = registry("dataset").get("h36m").load_split(data, SplitOptions.of({}, input_shape=spec.input_shape))
@@ -106,8 +105,7 @@ def median(values: list[float]) -> float:
 
 
 def bench_variant(variant: str, root: Path, data: Path, args: argparse.Namespace) -> dict[str, Any]:
-    from cnp_core import write_checkpoint
-    from cnp_core import random_state_dict
+    from cnp_core import random_state_dict, write_checkpoint
 
     flip = not args.no_flip
     checkpoints = []

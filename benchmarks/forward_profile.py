@@ -33,9 +33,8 @@ def main() -> None:
 
     import torch
 
-    from cnp_core import build_model
+    from cnp_core import build_model, optimize_for_inference
     from cnp_core._inference.benchmark import device_name
-    from cnp_core import optimize_for_inference
 
     torch.manual_seed(0)
     model, _ = optimize_for_inference(build_model(args.variant))

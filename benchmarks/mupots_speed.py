@@ -48,8 +48,7 @@ def main() -> None:
 
     import torch
 
-    from cnp_core import write_checkpoint
-    from cnp_core import random_state_dict
+    from cnp_core import random_state_dict, write_checkpoint
     from cnp_core._inference.benchmark import device_name
     from cnp_mupots.synth import MupotsSynthConfig, generate
 

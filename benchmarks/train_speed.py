@@ -33,9 +33,8 @@ def main() -> None:
 
     import torch
 
+    from cnp_core import TrainConfig, train_model
     from cnp_core._inference.benchmark import device_name
-    from cnp_core import TrainConfig
-    from cnp_core import train_model
     from cnp_h36m.synth import SynthConfig, generate
 
     report = {

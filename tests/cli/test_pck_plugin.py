@@ -1,5 +1,5 @@
-"""The README's second plugin (a higher-is-better headline with its own metrics), from
-tests/plugins/cnp-pck-plugin, which is the README's two blocks verbatim: installed with pip into its
+"""The plugin guide's second plugin (docs/plugins.md) (a higher-is-better headline with its own metrics), from
+tests/plugins/cnp-pck-plugin, which is the guide's two blocks verbatim: installed with pip into its
 own folder and run through `cnp eval`, `compare` and `report` as a user would."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ PLUGIN = ROOT / "tests" / "plugins" / "cnp-pck-plugin"
 
 
 def test_the_plugin_folder_is_the_readme_example() -> None:
-    blocks = re.findall(r"```(?:toml|python)\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.DOTALL)
+    blocks = re.findall(r"```(?:toml|python)\n(.*?)```", (ROOT / "docs" / "plugins.md").read_text(), flags=re.DOTALL)
     assert (PLUGIN / "pyproject.toml").read_text() in blocks
     assert (PLUGIN / "my_pck_plugin.py").read_text() in blocks
 

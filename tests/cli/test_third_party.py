@@ -1,4 +1,4 @@
-"""The example plugin (tests/plugins/cnp-example-plugin), written from the README alone, end to end.
+"""The example plugin (tests/plugins/cnp-example-plugin), written from the plugin guide alone, end to end.
 
 Its own head (`transpose-up`, not DeConv), a 14-joint variant on it, a 14-joint view of Human3.6M
 with its own flip pairs, its own evaluator and the `.npz` checkpoint format, through `cnp` itself.
@@ -35,7 +35,7 @@ def _eval(data: Path, ckpt: Path, out: Path, *extra: str) -> dict[str, object]:
     return record  # type: ignore[no-any-return]
 
 
-@pytest.mark.slow  # a whole evaluation; the README plugins cover the quick path
+@pytest.mark.slow  # a whole evaluation; the plugin guide's plugins cover the quick path
 def test_eval_runs_the_plugin_end_to_end(h36m_dir: Path, tiny14_npz: Path, tmp_path: Path) -> None:
     record = _eval(h36m_dir, tiny14_npz, tmp_path / "out", "--protocol", "2")
     assert record["dataset"] == "h36m-14" and record["evaluator"] == "mpjpe-14" and record["metric"] == "MPJPE-14"

@@ -1,5 +1,5 @@
 """The speed baseline (benchmarks/official_loop.py) computes what cnp computes: the official test loop's
-inputs are cnp's bits, its soft-argmax is the float32 one the README describes, its coordinates are cnp's
+inputs are cnp's bits, its soft-argmax is the float32 one docs/reproducibility.md describes, its coordinates are cnp's
 within that softmax's error."""
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def test_official_inputs_are_cnps_bits(h36m_dir: Path) -> None:
 
 def test_official_soft_argmax_is_the_float32_softmax_within_its_error() -> None:
     """Against a float64 reference: cnp's soft-argmax to ~1e-6, the official float32 softmax to its
-    own (larger) summation error, bounded by the README's 5e-3 heatmap units."""
+    own (larger) summation error, bounded by the documented 5e-3 heatmap units."""
     from cnp_core._model.integral import soft_argmax
 
     torch.manual_seed(0)

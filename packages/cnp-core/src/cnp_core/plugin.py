@@ -72,7 +72,29 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
-    pass
+    from cnp_core._checkpoints.raw import RawCheckpoint
+    from cnp_core._data.patches import process_bbox, read_image
+    from cnp_core._data.records import DatasetInfo, DatasetOption, EvalDataset, EvalSplit, Published, SplitOptions
+    from cnp_core._data.validate import finite_rows, numbers
+    from cnp_core._errors import CheckpointError, CnpError, DataError, ParameterError, UnknownNameError
+    from cnp_core._evaluation.evaluators import EvalResult, Evaluator, camera_poses, score_poses
+    from cnp_core._evaluation.metrics import Metric, Poses, aggregate
+    from cnp_core._model.variants import PaperNumbers, Variant, freeze_config
+    from cnp_core._output.atomic import OutputError, atomic_path, claim_output, staged_dir, write_json
+    from cnp_core._output.cache_dir import default_cache_dir
+    from cnp_core._plugins.cli_conventions import as_flag, fail, print_json, user_errors
+    from cnp_core._plugins.hookspecs import (
+        ChecksData,
+        DescribesState,
+        InvertibleKeyAdapter,
+        LateUpsamplingHead,
+        ListsInputFiles,
+        hookimpl,
+        hookspec,
+    )
+    from cnp_core._plugins.host import registry
+    from cnp_core._plugins.registry import Registrar
+    from cnp_core._training.samples import TrainSplit
 
 
 def __getattr__(name: str) -> Any:
@@ -85,4 +107,51 @@ def __dir__() -> list[str]:
     return sorted(_LAZY)
 
 
-__all__ = sorted(_LAZY)
+__all__ = [
+    "CheckpointError",
+    "ChecksData",
+    "CnpError",
+    "DataError",
+    "DatasetInfo",
+    "DatasetOption",
+    "DescribesState",
+    "EvalDataset",
+    "EvalResult",
+    "EvalSplit",
+    "Evaluator",
+    "InvertibleKeyAdapter",
+    "LateUpsamplingHead",
+    "ListsInputFiles",
+    "Metric",
+    "OutputError",
+    "PaperNumbers",
+    "ParameterError",
+    "Poses",
+    "Published",
+    "RawCheckpoint",
+    "Registrar",
+    "SplitOptions",
+    "TrainSplit",
+    "UnknownNameError",
+    "Variant",
+    "aggregate",
+    "as_flag",
+    "atomic_path",
+    "camera_poses",
+    "claim_output",
+    "default_cache_dir",
+    "fail",
+    "finite_rows",
+    "freeze_config",
+    "hookimpl",
+    "hookspec",
+    "numbers",
+    "print_json",
+    "process_bbox",
+    "read_image",
+    "registry",
+    "score_poses",
+    "staged_dir",
+    "user_errors",
+    "write_json",
+]

@@ -225,7 +225,7 @@ def dataset_info(dataset: Any, name: str, plugin: str) -> DatasetInfo:
     if not isinstance(info, DatasetInfo) or not callable(getattr(dataset, "load_split", None)):
         raise PluginError(
             f"plugin {plugin!r} registered dataset {name!r} without a cnp_core.DatasetInfo `info` attribute "
-            "and a load_split(data_dir, options) method; see the README's plugin guide"
+            "and a load_split(data_dir, options) method; see the plugin guide (docs/plugins.md)"
         )
     return info
 

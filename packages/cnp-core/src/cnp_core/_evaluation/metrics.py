@@ -8,7 +8,7 @@ aggregate is a mean of those values: frame-wise over all samples (the official "
 action-wise as the mean of per-action means, per action, per joint. Metrics are registered
 through the ``cnp_register_metrics`` hook, cnp's own (:data:`METRICS`) like a plugin's.
 
-Conventions of cnp's own metrics (the README maps them to other toolkits' names):
+Conventions of cnp's own metrics (docs/guide/evaluate.md maps them to other toolkits' names):
 - root-relative poses; aligned metrics fit on all joints, unscored joints dropped after (as the
   official ConvNeXtPose PA MPJPE fits on every predicted joint before dropping unscored ones);
 - 3DPCK counts errors strictly below the threshold on root-relative, unaligned poses, in percent;

@@ -75,7 +75,7 @@ def _validate_metric(obj: Any, name: str, plugin: str) -> None:
     if not isinstance(obj, Metric) or obj.name != name:
         raise PluginError(
             f"plugin {plugin!r} registered metric {name!r} that is not a cnp_core.plugin.Metric named {name!r}; "
-            "see the README's plugin guide"
+            "see the plugin guide (docs/plugins.md)"
         )
 
 

@@ -1,4 +1,4 @@
-"""A third-party plugin, written from the README's plugin guide alone.
+"""A third-party plugin, written from the plugin guide (docs/plugins.md) alone.
 
 It adds, through the entry-point group ``cnp``:
 - variant ``XS-wide`` (XS depths, S widths) on the stock 2-UP head;

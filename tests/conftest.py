@@ -1,18 +1,16 @@
-"""Shared fixtures: an isolated cache, a small synthetic Human3.6M, random-weight checkpoints."""
+"""Fixtures every folder may use: an isolated cache folder (cnp-core alone), and, for the folders
+that test with the stock plugins installed (integration, cli, h36m, heads), a small synthetic
+Human3.6M and random-weight states of the published variants. Those import cnp-h36m or need
+cnp-heads only when a test asks for them, so ``tests/core`` runs with cnp-core alone.
+
+Each package's folder has its own ``conftest.py`` for what only it needs.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _plugin_commands() -> None:
-    """The `cnp` app as users get it: with the commands plugins add (e.g. cnp-h36m's `cnp data`)."""
-    from cnp_cli.app import add_plugin_commands
-
-    add_plugin_commands()
 
 
 @pytest.fixture(autouse=True)

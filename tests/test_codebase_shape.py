@@ -1,7 +1,9 @@
 """The codebase's shape, checked: a small public API, thin commands, the old module paths.
 
 - the other packages (and the tests of those packages) import only ``cnp_core``, ``cnp_core.plugin``
-  and ``cnp_core.testing``; a white-box test of a core internal says why below;
+  and ``cnp_core.testing``; cnp-core's own tests (``tests/core``, alone, and ``tests/integration``,
+  with the stock plugins) may reach its internals; any other white-box test says why below;
+- each package's test folder has its conftest, and the root one imports no package but cnp_core;
 - every ``cnp`` command body is a short call into a public function (no private import, at most
   ``MAX_BODY`` lines of its own besides rendering helpers);
 - a 0.1 module path still imports, warns, and is the same module as its new home.
@@ -67,12 +69,22 @@ def test_tests_outside_core_use_the_public_api_or_say_why() -> None:
     private = {
         str(p.relative_to(ROOT)): sorted(_imports(p) - PUBLIC)
         for p in _sources("tests")
-        if not str(p.relative_to(ROOT)).startswith(("tests/core/", "tests/plugins/"))
+        if not str(p.relative_to(ROOT)).startswith(("tests/core/", "tests/integration/", "tests/plugins/"))
     }
     unexplained = {k: v for k, v in private.items() if v and k not in WHITE_BOX}
     assert unexplained == {}
     stale = [k for k in WHITE_BOX if not private.get(k)]
     assert stale == []  # a file that no longer needs internals leaves the list
+
+
+def test_each_package_folder_has_its_conftest_and_the_root_one_needs_cnp_core_alone() -> None:
+    folders = ("core", "heads", "h36m", "cli", "mupots", "integration")
+    assert [f for f in folders if not (ROOT / "tests" / f / "conftest.py").is_file()] == []
+    top = ast.parse((ROOT / "tests" / "conftest.py").read_text(encoding="utf-8")).body
+    imported = {n.module for n in top if isinstance(n, ast.ImportFrom)} | {
+        a.name for n in top if isinstance(n, ast.Import) for a in n.names
+    }
+    assert [m for m in imported if m and m.startswith("cnp_") and m != "cnp_core"] == []
 
 
 def _command_functions() -> list[tuple[str, ast.FunctionDef]]:

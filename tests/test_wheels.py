@@ -62,30 +62,32 @@ def test_the_version_is_written_once(wheelhouse: Path) -> None:
 
 
 def test_the_wheels_alone_give_a_working_cnp(wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """First cnp-core's wheel alone runs ``tests/core``; then the rest of the wheels give ``cnp``."""
     place = tmp_path_factory.mktemp("fresh")  # outside the repository: nothing of the checkout is importable
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env["CNP_CACHE_DIR"] = str(place / "cache")
     subprocess.run([sys.executable, "-m", "venv", str(place / "venv")], check=True)
-    bin_dir = place / "venv" / "bin"
-    install = [
-        str(bin_dir / "python"), "-m", "pip", "install", "-q", "-c", str(ROOT / "constraints.txt"),
-        "--find-links", str(wheelhouse), "cnp-cli", "cnp-mupots",
-    ]  # fmt: skip
-    done = subprocess.run(install, cwd=place, env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr[-3000:]
-    where = subprocess.run(
-        [str(bin_dir / "python"), "-c", "import cnp_core, cnp_cli; print(cnp_core.__file__, cnp_cli.__file__)"],
-        cwd=place, env=env, capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    assert all(str(place / "venv") in p for p in where.stdout.split())
-    plugins = subprocess.run([str(bin_dir / "cnp"), "plugins", "--json"], cwd=place, env=env, capture_output=True, text=True)
+    python, cnp = str(place / "venv" / "bin" / "python"), str(place / "venv" / "bin" / "cnp")
+
+    def pip(*packages: str) -> None:
+        install = [python, "-m", "pip", "install", "-q", "-c", str(ROOT / "constraints.txt"), "--find-links", str(wheelhouse)]
+        done = subprocess.run([*install, *packages], cwd=place, env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr[-3000:]
+
+    def run(*command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(list(command), cwd=place, env=env, capture_output=True, text=True)
+
+    pip("cnp-core", "pytest>=8", "hypothesis>=6.100")
+    core = run(python, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(ROOT / "tests" / "core"))
+    assert core.returncode == 0, core.stdout[-3000:] + core.stderr[-2000:]
+    pip("cnp-cli", "cnp-mupots")
+    where = run(python, "-c", "import cnp_core, cnp_cli; print(cnp_core.__file__, cnp_cli.__file__)")
+    assert all(str(place / "venv") in p for p in where.stdout.split()), where.stdout + where.stderr
+    plugins = run(cnp, "plugins", "--json")
     assert plugins.returncode == 0, plugins.stderr
     for name in PACKAGES:
         if name != "cnp-cli":
             assert f'"{name}"' in plugins.stdout
-    demo = subprocess.run(
-        [str(bin_dir / "cnp"), "eval", "--variant", "M", "--demo", "--json", "--bootstrap", "0"],
-        cwd=place, env=env, capture_output=True, text=True,
-    )  # fmt: skip
+    demo = run(cnp, "eval", "--variant", "M", "--demo", "--json", "--bootstrap", "0")
     assert demo.returncode == 0, demo.stderr[-3000:]
     assert '"variant": "M"' in demo.stdout and (place / "output" / "result").is_dir()

@@ -5,6 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cnp_test_support import with_plugin_commands
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _plugin_commands() -> None:
+    with_plugin_commands()  # `cnp data synth-mupots` is cnp-mupots's addition to `cnp data`
 
 
 @pytest.fixture(scope="session")

@@ -43,7 +43,7 @@ from torch import nn  # noqa: E402
 from torch.utils.data import DataLoader, Dataset  # noqa: E402
 from torchvision import transforms  # noqa: E402
 
-from cnp_core._data.patches import patch_transform  # noqa: E402  (the official gen_trans_from_patch_cv at scale 1, rotation 0)
+from cnp_core._data.crops import patch_transform  # noqa: E402  (the official gen_trans_from_patch_cv at scale 1, rotation 0)
 
 PIXEL_MEAN = (0.485, 0.456, 0.406)
 PIXEL_STD = (0.229, 0.224, 0.225)

@@ -7,7 +7,7 @@ metric including MRPE is computed) from random poses and random heatmap coordina
 median of ``--repeats``:
 
 - ``headline``: the evaluator alone (what `cnp eval` scored before all metrics existed);
-- ``all``: :func:`cnp_core._evaluation.scoring.score_run` (headline + every metric + bootstrap intervals);
+- ``all``: :func:`cnp_core._evaluation.scoring.score_predictions` (headline + every metric + bootstrap intervals);
 - ``samples``: writing the compressed per-sample table (``samples.npz``).
 
 The extra seconds are then set against the model time of the same split (``--images-per-s``, the
@@ -63,7 +63,7 @@ def main() -> None:
     import torch
 
     from cnp_core import get_variant
-    from cnp_core._evaluation.scoring import BootstrapOptions, score_run
+    from cnp_core._evaluation.scoring import BootstrapOptions, score_predictions
     from cnp_core._inference.benchmark import device_name
     from cnp_core._output.run_folder import write_samples
     from cnp_h36m.protocols import EVALUATORS
@@ -79,7 +79,7 @@ def main() -> None:
             evaluator.evaluate(split, coords, variant)
             times["headline"].append(time.perf_counter() - start)
             start = time.perf_counter()
-            scores = score_run(split, coords, variant, evaluator, BootstrapOptions(args.resamples, 0))
+            scores = score_predictions(split, coords, variant, evaluator, BootstrapOptions(args.resamples, 0))
             times["all"].append(time.perf_counter() - start)
             start = time.perf_counter()
             write_samples(Path(tmp) / "samples.npz", scores.samples)

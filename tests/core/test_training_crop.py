@@ -10,7 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
-from cnp_core._data.patches import affine_transform, patch_transform
+from cnp_core._data.crops import affine_transform, patch_transform
 from cnp_core._training.targets import Augmentation, make_sample, patch_affine
 
 
@@ -98,7 +98,7 @@ def test_a_training_patch_is_the_reference_warp(flip: bool) -> None:
     source = image[:, ::-1, :] if flip else image
     trans = formula_f32(box.tolist(), 1.13, -17.3, 400 if flip else None)
     expected = cv2.warpAffine(np.ascontiguousarray(source), trans, (256, 256), flags=cv2.INTER_LINEAR)[:, :, ::-1]
-    from cnp_core._data.patches import normalize
+    from cnp_core._data.crops import normalize
 
     np.testing.assert_array_equal(patch, normalize(expected.astype(np.float32)))
     x = 400 - joints[:, 0] - 1 if flip else joints[:, 0]

@@ -25,7 +25,7 @@ def _split(data_dir: Path) -> Any:
 
 
 def test_official_inputs_are_cnps_bits(h36m_dir: Path) -> None:
-    from cnp_core._data.patches import crop_patch, normalize, read_image
+    from cnp_core._data.crops import crop_patch, normalize, read_image
 
     split = _split(h36m_dir)
     dataset = official.OfficialTestSet(official.test_db(split), (256, 256), (64, 64), 64)

@@ -144,7 +144,7 @@ def test_predict_pose_recovers_camera_joints(h36m_dir: Path) -> None:
     """``predict_pose`` with the true camera and root depth maps the oracle's output back to GT (mm, px)."""
     import dataclasses
 
-    from cnp_core._data.patches import crop_patch, normalize, process_bbox
+    from cnp_core._data.crops import crop_patch, normalize, process_bbox
     from cnp_core._inference.predict import PoseInput, load_image, predict_pose
     from cnp_h36m.dataset import Human36M
 

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from cnp_core._data.patches import crop_patch, normalize, patch_transform, process_bbox
+from cnp_core._data.crops import crop_patch, normalize, patch_transform, process_bbox
 from cnp_core._evaluation.pose_math import heatmap_to_camera, joint_errors, rigid_align, similarity_align
 
 

@@ -11,8 +11,8 @@ import pytest
 import torch
 
 import cnp_core._inference.engine as engine
+from cnp_core._data.crops import crop_patch, crop_patch_u8, normalize
 from cnp_core._data.patch_cache import PatchCache, PatchCacheConfig, cache_size, entry_key
-from cnp_core._data.patches import crop_patch, crop_patch_u8, normalize
 from cnp_core._inference.engine import InferenceConfig, normalize_batch, predict_coords
 
 

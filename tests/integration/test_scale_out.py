@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from cnp_core import SplitOptions, random_state_dict, write_checkpoint
-from cnp_core._evaluation.pipeline import EvalJob, evaluate_checkpoints
+from cnp_core._evaluation.pipeline import EvalJob, run_evaluation
 from cnp_core._inference.engine import InferenceConfig
 
 
@@ -116,38 +116,38 @@ def test_resume_skips_finished_and_recomputes_stale(h36m_dir: Path, xs_checkpoin
     for src, dst in zip(xs_checkpoints, ckpts, strict=True):
         shutil.copy(src, dst)
     job = job_for(h36m_dir, tmp_path / "out")
-    first = evaluate_checkpoints(job, ckpts)
+    first = run_evaluation(job, ckpts)
     seen: list[Counting] = []
 
     def count(model: nn.Module) -> nn.Module:
         seen.append(Counting(model))
         return seen[-1]
 
-    again = evaluate_checkpoints(job, ckpts, prepare_model=count, resume=True)
+    again = run_evaluation(job, ckpts, prepare_model=count, resume=True)
     assert not seen and [r["resumed"] for r in again] == [True, True]
     assert [r["total_mm"] for r in again] == [r["total_mm"] for r in first]
     write_checkpoint(random_state_dict("XS", seed=9), ckpts[1], form="pth", epoch=2)  # same name, new weights
-    third = evaluate_checkpoints(job, ckpts, prepare_model=count, resume=True)
+    third = run_evaluation(job, ckpts, prepare_model=count, resume=True)
     assert len(seen) == 1 and seen[0].images == 2 * 120  # flip: two forwards per image
     assert third[0].get("resumed") and not third[1].get("resumed")
     assert third[1]["total_mm"] != first[1]["total_mm"]
     assert third[1]["config_hash"] != first[1]["config_hash"]
-    rerun = evaluate_checkpoints(job, ckpts, prepare_model=count)  # without --resume everything is recomputed
+    rerun = run_evaluation(job, ckpts, prepare_model=count)  # without --resume everything is recomputed
     assert len(seen) == 3 and not any(r.get("resumed") for r in rerun)
 
 
 @pytest.mark.slow
 def test_resume_continues_an_interrupted_run(h36m_dir: Path, xs_checkpoints: list[Path], tmp_path: Path) -> None:
     job = job_for(h36m_dir, tmp_path / "out", block_batches=2, optimize=False)  # blocks of 16 samples, literal model
-    clean = evaluate_checkpoints(job_for(h36m_dir, tmp_path / "clean", optimize=False), xs_checkpoints[:1])[0]
+    clean = run_evaluation(job_for(h36m_dir, tmp_path / "clean", optimize=False), xs_checkpoints[:1])[0]
     with pytest.raises(KeyboardInterrupt):
-        evaluate_checkpoints(job, xs_checkpoints[:1], prepare_model=lambda m: Counting(m, stop_after=10))
+        run_evaluation(job, xs_checkpoints[:1], prepare_model=lambda m: Counting(m, stop_after=10))
     run_dir = Path(clean["run_dir"].replace(str(tmp_path / "clean"), str(tmp_path / "out")))
     assert not run_dir.exists()
     blocks = list((tmp_path / "out" / ".partial").rglob("coords_*.npy"))
     assert len(blocks) == 2  # 10 forwards = 5 batches of 8 (flip): two full blocks of 16 saved
     counter: list[Counting] = []
-    resumed = evaluate_checkpoints(
+    resumed = run_evaluation(
         job, xs_checkpoints[:1], prepare_model=lambda m: counter.append(Counting(m)) or counter[-1], resume=True
     )[0]
     assert counter[0].images == 2 * (120 - 32)

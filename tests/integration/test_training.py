@@ -64,7 +64,7 @@ def test_targets_without_augmentation_are_the_projected_joints() -> None:
     np.testing.assert_allclose(target[:, 2], (joints[:, 2] / 1000 + 1) / 2 * 64, atol=1e-5)
     assert vis.tolist() == [1.0, 1.0, 1.0] and patch.shape == (3, 256, 256)
     # the patch is the evaluation's crop (same affine, same normalisation quirk)
-    from cnp_core._data.patches import crop_patch, normalize
+    from cnp_core._data.crops import crop_patch, normalize
 
     np.testing.assert_allclose(patch, normalize(crop_patch(image, box)), atol=1e-4)
 

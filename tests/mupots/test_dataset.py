@@ -34,7 +34,7 @@ def _official_evaluate(
     images = {img["id"]: img for img in db["images"]}
     samples = []
     if boxes == "gt":
-        from cnp_core._data.patches import process_bbox  # the reference's own box processing, as in cnp's oracle tests
+        from cnp_core._data.crops import process_bbox  # the reference's own box processing, as in cnp's oracle tests
 
         for ann in db["annotations"]:
             if ann["is_valid"] == 0:

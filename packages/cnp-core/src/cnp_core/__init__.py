@@ -45,8 +45,8 @@ _LAZY = {
     "read_checkpoint": "cnp_core._checkpoints",
     "write_checkpoint": "cnp_core._checkpoints",
     "CHECKPOINT_FORMS": "cnp_core._checkpoints",
-    "random_state_dict": "cnp_core._checkpoints.synthetic",
-    "write_random_checkpoint": "cnp_core._checkpoints.synthetic",
+    "random_state_dict": "cnp_core._checkpoints.random_weights",
+    "write_random_checkpoint": "cnp_core._checkpoints.random_weights",
     "inspect_file": "cnp_core._checkpoints.loading",
     "RawCheckpoint": "cnp_core._checkpoints.raw",
     "DatasetInfo": "cnp_core._data.records",
@@ -90,8 +90,8 @@ if TYPE_CHECKING:
     from cnp_core._checkpoints import CHECKPOINT_FORMS, inspect_checkpoint, load_checkpoint, read_checkpoint, write_checkpoint
     from cnp_core._checkpoints.conversion import convert_checkpoint, load_model
     from cnp_core._checkpoints.loading import inspect_file
+    from cnp_core._checkpoints.random_weights import random_state_dict, write_random_checkpoint
     from cnp_core._checkpoints.raw import RawCheckpoint
-    from cnp_core._checkpoints.synthetic import random_state_dict, write_random_checkpoint
     from cnp_core._data.demo import demo_data
     from cnp_core._data.records import DatasetInfo, DatasetOption, EvalSplit, Published, SplitOptions
     from cnp_core._evaluation.api import evaluate

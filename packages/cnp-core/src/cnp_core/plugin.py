@@ -36,8 +36,8 @@ _LAZY = {
     "Published": "cnp_core._data.records",
     "SplitOptions": "cnp_core._data.records",
     "TrainSplit": "cnp_core._training.samples",
-    "process_bbox": "cnp_core._data.patches",
-    "read_image": "cnp_core._data.patches",
+    "process_bbox": "cnp_core._data.crops",
+    "read_image": "cnp_core._data.crops",
     "numbers": "cnp_core._data.validate",
     "finite_rows": "cnp_core._data.validate",
     # evaluators and metrics
@@ -73,7 +73,7 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from cnp_core._checkpoints.raw import RawCheckpoint
-    from cnp_core._data.patches import process_bbox, read_image
+    from cnp_core._data.crops import process_bbox, read_image
     from cnp_core._data.records import DatasetInfo, DatasetOption, EvalDataset, EvalSplit, Published, SplitOptions
     from cnp_core._data.validate import finite_rows, numbers
     from cnp_core._errors import CheckpointError, CnpError, DataError, ParameterError, UnknownNameError

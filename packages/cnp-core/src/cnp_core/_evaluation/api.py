@@ -77,7 +77,7 @@ def evaluate(
     from cnp_core._data.patch_cache import default_patch_cache
     from cnp_core._data.records import SplitOptions
     from cnp_core._evaluation.evaluators import ALIGNMENTS
-    from cnp_core._evaluation.pipeline import EvalJob, evaluate_checkpoints, exported_sources
+    from cnp_core._evaluation.pipeline import EvalJob, exported_sources, run_evaluation
     from cnp_core._evaluation.scoring import BootstrapOptions
     from cnp_core._inference import distributed
     from cnp_core._inference.engine import InferenceConfig
@@ -118,7 +118,7 @@ def evaluate(
         if on_result is not None:
             on_result(RunRecord.from_record(record))
 
-    records = evaluate_checkpoints(
+    records = run_evaluation(
         job,
         [Path(c) for c in checkpoints],
         sources=exported_sources(job, [Path(m) for m in models]) if models else None,

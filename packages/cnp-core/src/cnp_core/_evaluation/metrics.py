@@ -325,7 +325,7 @@ def metric_values(
 
     ``scored`` are the joints scored (K of them); ``absolute`` adds the camera-space metrics
     (those that need an estimated root). Metrics without ``compute`` are skipped. ``guard("metric",
-    name)`` wraps each computation (see :func:`cnp_core._evaluation.scoring.score_run`); a result that is not
+    name)`` wraps each computation (see :func:`cnp_core._evaluation.scoring.score_predictions`); a result that is not
     (N, K) or (N, 1) is a :class:`ValueError` naming the metric.
     """
     poses = Poses(pred_cam, gt_cam, root_index, tuple(scored))

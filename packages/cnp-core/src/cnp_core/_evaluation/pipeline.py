@@ -24,7 +24,7 @@ from cnp_core._data.records import EvalSplit, SplitOptions, check_joints_fit
 from cnp_core._errors import CnpError, ParameterError
 from cnp_core._evaluation.evaluators import EvalResult
 from cnp_core._evaluation.metrics import Metric, legacy_millimetres
-from cnp_core._evaluation.scoring import BootstrapOptions, exclusion, score_run
+from cnp_core._evaluation.scoring import BootstrapOptions, exclusion, score_predictions
 from cnp_core._inference.engine import InferenceConfig, predict_coords, resolve_device, shard_indices
 from cnp_core._model.variants import Variant
 from cnp_core._output.atomic import claim_output, writable_dir
@@ -391,7 +391,7 @@ def _prepare(
     return optimized
 
 
-def evaluate_checkpoints(
+def run_evaluation(
     job: EvalJob,
     checkpoints: Sequence[Path] = (),
     *,
@@ -469,7 +469,7 @@ def evaluate_checkpoints(
         )
         elapsed = time.perf_counter() - start
         coords = np.concatenate(shards)
-        scores = score_run(
+        scores = score_predictions(
             split,
             coords,
             job.variant,

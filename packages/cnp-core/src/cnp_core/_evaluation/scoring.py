@@ -78,7 +78,7 @@ class RunScores:
     degenerate: int = 0
 
 
-def score_run(
+def score_predictions(
     split: EvalSplit,
     coords: np.ndarray,
     variant: Variant,
@@ -179,4 +179,4 @@ def score_run(
     return RunScores(headline, ci, summaries, samples, declaration, degenerate_count(camera))
 
 
-__all__ = ["BootstrapOptions", "RunScores", "exclusion", "score_run"]
+__all__ = ["BootstrapOptions", "RunScores", "exclusion", "score_predictions"]

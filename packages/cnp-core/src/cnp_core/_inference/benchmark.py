@@ -111,7 +111,7 @@ def benchmark_variant(
     variant: str | Variant, config: BenchmarkConfig = BenchmarkConfig(), host: PluginHost | None = None
 ) -> dict[str, Any]:
     """Params, GMACs and, per mode (optimised / literal) and batch size, latency and throughput."""
-    from cnp_core._checkpoints.synthetic import random_state_dict
+    from cnp_core._checkpoints.random_weights import random_state_dict
     from cnp_core._model.counting import count_gmacs, count_params
     from cnp_core._model.optimize import optimize_for_inference
     from cnp_core._model.pose_model import build_model

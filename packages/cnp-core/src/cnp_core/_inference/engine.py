@@ -18,8 +18,8 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from cnp_core._data.crops import PIXEL_MEAN, PIXEL_STD, crop_patch_u8, read_image
 from cnp_core._data.patch_cache import PatchCache, PatchCacheConfig
-from cnp_core._data.patches import PIXEL_MEAN, PIXEL_STD, crop_patch_u8, read_image
 from cnp_core._errors import DataError, ParameterError
 from cnp_core._inference.precision import exact_float32
 
@@ -119,7 +119,7 @@ class PatchDataset(Dataset[tuple[torch.Tensor, int, str]]):
 
 def normalize_batch(patches: torch.Tensor) -> torch.Tensor:
     """(B, H, W, 3) uint8 BGR -> (B, 3, H, W) float32 RGB ``(v - mean) / std``, on the patches' device:
-    the same float32 operations as :func:`cnp_core._data.patches.normalize` of :func:`crop_patch`, so the
+    the same float32 operations as :func:`cnp_core._data.crops.normalize` of :func:`crop_patch`, so the
     same bits."""
     rgb = patches.flip(-1).permute(0, 3, 1, 2).to(torch.float32)
     mean = torch.tensor(PIXEL_MEAN, dtype=torch.float32, device=patches.device).view(1, 3, 1, 1)

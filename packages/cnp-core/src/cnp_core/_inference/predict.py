@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from cnp_core._data.patches import crop_patch, normalize, process_bbox, read_image
+from cnp_core._data.crops import crop_patch, normalize, process_bbox, read_image
 from cnp_core._errors import CnpError, DataError, checked_arguments
 from cnp_core._evaluation.pose_math import heatmap_to_camera, heatmap_to_image
 from cnp_core._inference.engine import InferenceConfig, forward_coords, resolve_device

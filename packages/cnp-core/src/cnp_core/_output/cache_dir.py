@@ -9,11 +9,14 @@ from typing import Any
 
 
 def default_cache_dir() -> Path:
-    """``$CNP_CACHE_DIR``, else ``$XDG_CACHE_HOME/cnp``, else ``~/.cache/cnp``."""
+    """``$CNP_CACHE_DIR``, else the platform's user cache folder for cnp (platformdirs: on Linux
+    ``$XDG_CACHE_HOME/cnp`` or ``~/.cache/cnp``; on macOS ``~/Library/Caches/cnp``; on Windows
+    ``%LOCALAPPDATA%\\cnp\\Cache``)."""
     if os.environ.get("CNP_CACHE_DIR"):
         return Path(os.environ["CNP_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "cnp"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("cnp", appauthor=False))
 
 
 # What cnp keeps under the cache folder, each rebuilt on demand when missing.

@@ -43,7 +43,7 @@ def train_model(
     from cnp_core._inference.engine import auto_workers, resolve_device
     from cnp_core._model.variants import get_variant
     from cnp_core._plugins.host import owner, plugin_callback, registry
-    from cnp_core._training.loop import TrainRun, combine, train
+    from cnp_core._training.loop import TrainingJob, combine, train
 
     if config is not None and not isinstance(config, TrainConfig):
         raise ParameterError("config", type(config).__name__, "pass a cnp_core.TrainConfig, e.g. TrainConfig(epochs=10, lr=5e-4)")
@@ -89,7 +89,7 @@ def train_model(
         keep = ("metric", "metric_name", "unit", "higher_is_better", "total", "total_mm", "run_dir")
         return {k: run.record[k] for k in keep if k in run.record}
 
-    run = TrainRun(
+    run = TrainingJob(
         variant=spec,
         split=split,
         output_dir=output,

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from cnp_core._data.patches import read_image
+from cnp_core._data.crops import read_image
 from cnp_core._errors import CnpError, DataError, ParameterError
 from cnp_core._model.pose_model import PoseModel
 from cnp_core._model.variants import Variant
@@ -154,7 +154,7 @@ def load_snapshot(path: Path) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class TrainRun:
+class TrainingJob:
     """Where a run writes and what it trains."""
 
     variant: Variant
@@ -169,7 +169,7 @@ class TrainRun:
     describe: dict[str, Any] = field(default_factory=dict)  # dataset, options, ... for train_config.json
 
 
-def _build(run: TrainRun) -> PoseModel:
+def _build(run: TrainingJob) -> PoseModel:
     from cnp_core._checkpoints import load_checkpoint
     from cnp_core._model.pose_model import build_model
 
@@ -194,7 +194,7 @@ def _set_mode(model: PoseModel, freeze_backbone: bool) -> None:
 _CADENCE = frozenset({"eval_every"})
 
 
-def _resume_changes(state: dict[str, Any], run: TrainRun, start: int) -> dict[str, list[Any]]:
+def _resume_changes(state: dict[str, Any], run: TrainingJob, start: int) -> dict[str, list[Any]]:
     """What differs between the snapshot's run and this one. Another variant is always refused (its
     weights do not fit); a changed recipe only with ``resume_changed`` (then it is recorded)."""
     raw = state.get("cnp")
@@ -312,7 +312,7 @@ def _tensorboard(folder: Path) -> Any:
 
 
 def train(
-    run: TrainRun,
+    run: TrainingJob,
     *,
     on_step: Callable[[dict[str, Any]], None] | None = None,
     evaluate_epoch: Callable[[Path, int], dict[str, Any]] | None = None,
@@ -479,7 +479,7 @@ __all__ = [
     "CONFIG_FILE",
     "LOG_FILE",
     "TrainData",
-    "TrainRun",
+    "TrainingJob",
     "combine",
     "epoch_order",
     "integral_l1_loss",

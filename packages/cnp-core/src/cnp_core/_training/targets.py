@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from cnp_core._data.patches import affine_transform, box_center, normalize
+from cnp_core._data.crops import affine_transform, box_center, normalize
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def patch_affine(
     """2x3 affine taking the box (scaled by ``scale``, rotated by ``rotation_deg`` about its centre)
     onto the patch; with ``flip_width`` (the image width) the box's centre x is mirrored first
     (``W - x - 1``), for the horizontally flipped image. The evaluation's transform
-    (:func:`cnp_core._data.patches.affine_transform`) in the reference's arithmetic: scale 1 and no
+    (:func:`cnp_core._data.crops.affine_transform`) in the reference's arithmetic: scale 1 and no
     rotation give the evaluation's matrix bit for bit."""
     c_x, c_y = box_center(bbox)
     if flip_width is not None:

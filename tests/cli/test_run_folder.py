@@ -47,6 +47,7 @@ def test_previous_layout_runs_report(tmp_path: Path) -> None:
     assert "MPJPE" in (tmp_path / "r.md").read_text()
 
 
+@pytest.mark.slow  # a whole evaluation; tests/core/test_core_alone.py checks the round trip quickly
 def test_new_runs_carry_the_schema_version_and_round_trip(tmp_path: Path) -> None:
     (run,) = cnp_core.evaluate(
         "XS",

@@ -39,7 +39,7 @@ _LAZY = {
     "variant_size": "cnp_core._model.size_memo",
     "optimize_for_inference": "cnp_core._model.optimize",
     "convert_checkpoint": "cnp_core._checkpoints.conversion",
-    "load_model": "cnp_core._checkpoints.conversion",
+    "load_model": "cnp_core._model.pose_model",
     "inspect_checkpoint": "cnp_core._checkpoints",
     "load_checkpoint": "cnp_core._checkpoints",
     "read_checkpoint": "cnp_core._checkpoints",
@@ -88,7 +88,7 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from cnp_core._checkpoints import CHECKPOINT_FORMS, inspect_checkpoint, load_checkpoint, read_checkpoint, write_checkpoint
-    from cnp_core._checkpoints.conversion import convert_checkpoint, load_model
+    from cnp_core._checkpoints.conversion import convert_checkpoint
     from cnp_core._checkpoints.loading import inspect_file
     from cnp_core._checkpoints.random_weights import random_state_dict, write_random_checkpoint
     from cnp_core._checkpoints.raw import RawCheckpoint
@@ -104,7 +104,7 @@ if TYPE_CHECKING:
     from cnp_core._inference.predict import PoseInput, PosePrediction, load_image, predict_image
     from cnp_core._model.catalogue import describe_variant, describe_variants
     from cnp_core._model.optimize import optimize_for_inference
-    from cnp_core._model.pose_model import PoseModel, build_model
+    from cnp_core._model.pose_model import PoseModel, build_model, load_model
     from cnp_core._model.size_memo import variant_size
     from cnp_core._output.atomic import OutputError
     from cnp_core._output.cache_dir import cache_report, clear_cache, default_cache_dir

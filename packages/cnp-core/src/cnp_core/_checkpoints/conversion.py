@@ -1,11 +1,11 @@
-"""Checkpoint conversion and one-call model loading: the library side of `cnp convert` and friends."""
+"""Checkpoint conversion: the library side of `cnp convert` (loading a model lives with the models)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from cnp_core._checkpoints.loading import CheckpointInfo, LoadReport, check_fits, inspect_state, load_checkpoint, read_checkpoint
+from cnp_core._checkpoints.loading import CheckpointInfo, check_fits, inspect_state, read_checkpoint
 from cnp_core._checkpoints.writing import write_checkpoint
 from cnp_core._errors import CnpError, checked_arguments
 from cnp_core._model.variants import Variant, get_variant
@@ -42,26 +42,12 @@ def convert_checkpoint(
     return info
 
 
-@checked_arguments
-def load_model(
-    variant: str | Variant,
-    checkpoint: str | Path,
-    *,
-    optimize: bool = False,
-    host: PluginHost | None = None,
-) -> tuple[Any, LoadReport]:
-    """Build ``variant``, load ``checkpoint`` into it (checked against the variant), in eval mode;
-    with ``optimize``, return the inference-optimised form (same weights, see :mod:`cnp_core._model.optimize`)."""
-    from cnp_core._model.pose_model import build_model
+def __getattr__(name: str) -> Any:
+    if name == "load_model":  # its 0.1 home (cnp_core.checkpoints.conversion); it lives with the models now
+        from cnp_core._model.pose_model import load_model
 
-    model = build_model(variant, host=host)
-    report = load_checkpoint(model, checkpoint, variant=model.variant, host=host)
-    if optimize:
-        from cnp_core._model.optimize import optimize_for_inference
-
-        optimized, _ = optimize_for_inference(model)
-        return optimized, report
-    return model, report
+        return load_model
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["convert_checkpoint", "load_model"]
+__all__ = ["convert_checkpoint"]

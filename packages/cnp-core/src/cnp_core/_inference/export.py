@@ -212,7 +212,7 @@ def export_model(
     images (N, 3, H, W) in, joint coordinates (N, J, 3) in heatmap units out. ``out`` is claimed
     before any work (``force`` replaces a file cnp cannot tell it wrote). Returns the metadata
     record with ``file``. What ``cnp export`` calls."""
-    from cnp_core._checkpoints.conversion import load_model
+    from cnp_core._model.pose_model import load_model
     from cnp_core._model.variants import get_variant
     from cnp_core._output.atomic import claim_output
 

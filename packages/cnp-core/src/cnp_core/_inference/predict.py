@@ -171,8 +171,8 @@ def predict_image(
     JSON-able record: joint names, pixels, camera millimetres, root depth, the crop. ``dataset``
     names the joint set (names, skeleton, flip pairs); ``drawing``: a PNG of the 2D skeleton and a
     3D view (needs the report extra). What ``cnp predict`` calls."""
-    from cnp_core._checkpoints.conversion import load_model
     from cnp_core._data.records import check_joints_fit
+    from cnp_core._model.pose_model import load_model
     from cnp_core._model.variants import get_variant
     from cnp_core._plugins.host import registry
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -12,6 +13,9 @@ from cnp_core._errors import CnpError, checked_arguments
 from cnp_core._model.integral import soft_argmax
 from cnp_core._model.variants import Variant, get_variant
 from cnp_core._plugins.host import PluginHost, registry
+
+if TYPE_CHECKING:
+    from cnp_core._checkpoints.loading import LoadReport
 
 
 class PoseModel(nn.Module):
@@ -64,3 +68,25 @@ def build_model(
         **spec.head_kwargs,
     )
     return PoseModel(spec, backbone, head).eval()
+
+
+@checked_arguments
+def load_model(
+    variant: str | Variant,
+    checkpoint: str | Path,
+    *,
+    optimize: bool = False,
+    host: PluginHost | None = None,
+) -> tuple[Any, LoadReport]:
+    """Build ``variant``, load ``checkpoint`` into it (checked against the variant), in eval mode;
+    with ``optimize``, return the inference-optimised form (same weights, see :mod:`cnp_core._model.optimize`)."""
+    from cnp_core._checkpoints.loading import load_checkpoint
+
+    model = build_model(variant, host=host)
+    report = load_checkpoint(model, checkpoint, variant=model.variant, host=host)
+    if optimize:
+        from cnp_core._model.optimize import optimize_for_inference
+
+        optimized, _ = optimize_for_inference(model)
+        return optimized, report
+    return model, report

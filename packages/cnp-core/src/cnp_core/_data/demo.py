@@ -27,7 +27,7 @@ def _intact(data: Path) -> bool:
         return False
 
 
-def demo_data(root: Path, dataset: str = "h36m") -> Path:
+def demo_data(root: Path, dataset: str) -> Path:
     """The dataset's declared demo data (``DatasetInfo.demo``), written on first use and again
     whenever a file of it is missing or changed size."""
     from cnp_core._errors import CnpError

@@ -105,7 +105,7 @@ def _metrics_rows(members: Sequence[Run]) -> list[tuple[Any, ...]]:
 
 
 def _other_options(row: dict[str, Any], setting: str) -> str:
-    """The run's dataset options besides its headline setting (Human3.6M: the boxes), or ``-``."""
+    """The run's dataset options besides its headline setting (e.g. which boxes a dataset used), or ``-``."""
     shown = [str(v) for k, v in row["options"].items() if v is not None and f"{k} {v}" != setting]
     return ", ".join(shown) or "-"
 

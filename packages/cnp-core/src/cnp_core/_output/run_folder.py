@@ -96,6 +96,8 @@ class RunRecord:
     - ``run_dir``: the folder as written; ``path``: the ``metrics.json`` it was read from (where
       the folder is now); ``label``: the folder's name;
     - ``record``: the whole ``metrics.json`` document (environment, configuration hash, ...).
+
+    The headline's fields are read from ``headline`` (parsed once from the record).
     """
 
     variant: str
@@ -103,16 +105,8 @@ class RunRecord:
     epoch: int | None
     dataset: str
     options: Mapping[str, Any]
-    metric: str
-    metric_name: str
-    unit: str
-    higher_is_better: bool
     alignment: str
-    total: float
-    total_ci95: tuple[float, float] | None
-    action_mean: float | None
-    per_action: Mapping[str, float | None]
-    per_joint: Mapping[str, float]
+    headline: Headline
     num_samples: int
     metrics: Mapping[str, Mapping[str, Any]]
     run_dir: Path
@@ -133,7 +127,6 @@ class RunRecord:
                 f"{path or 'metrics.json'} has schema_version {version}, newer than this cnp reads ({SCHEMA_VERSION}); "
                 "upgrade cnp (pip install -U cnp-core)"
             )
-        h = Headline.of(record)
         run_dir = Path(str(record.get("run_dir", Path(path).parent if path else ".")))
         return cls(
             variant=str(record["variant"]),
@@ -141,16 +134,8 @@ class RunRecord:
             epoch=record.get("epoch"),
             dataset=str(record["dataset"]),
             options={k: record.get(k) for k in record.get("dataset_options", ())},
-            metric=h.label,
-            metric_name=h.name,
-            unit=h.unit,
-            higher_is_better=h.higher_is_better,
             alignment=str(record["alignment"]),
-            total=h.total,
-            total_ci95=h.total_ci95,
-            action_mean=h.action_mean,
-            per_action=h.per_action,
-            per_joint=h.per_joint,
+            headline=Headline.of(record),
             num_samples=int(record.get("num_samples", 0)),
             metrics=dict(record.get("metrics") or {}),
             run_dir=run_dir,
@@ -176,10 +161,43 @@ class RunRecord:
         """Where the run folder is now (``run_dir`` is where it was written)."""
         return self.path.parent
 
+    # The headline's declaration and values, read once into ``headline``:
     @property
-    def headline(self) -> Headline:
-        """The headline's value and declaration."""
-        return Headline.of(self.record)
+    def metric(self) -> str:
+        """The headline's label (``MPJPE``, ``3DPCK@100``)."""
+        return self.headline.label
+
+    @property
+    def metric_name(self) -> str:
+        return self.headline.name
+
+    @property
+    def unit(self) -> str:
+        return self.headline.unit
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.headline.higher_is_better
+
+    @property
+    def total(self) -> float:
+        return self.headline.total
+
+    @property
+    def total_ci95(self) -> tuple[float, float] | None:
+        return self.headline.total_ci95
+
+    @property
+    def action_mean(self) -> float | None:
+        return self.headline.action_mean
+
+    @property
+    def per_action(self) -> Mapping[str, float | None]:
+        return self.headline.per_action
+
+    @property
+    def per_joint(self) -> Mapping[str, float]:
+        return self.headline.per_joint
 
     def _millimetres(self, value: Any, name: str) -> Any:
         if self.unit != "mm":
